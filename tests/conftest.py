@@ -1,0 +1,27 @@
+"""Shared fixtures: one real local server per test session, reached over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gizmo_client import GizmoClient
+from gizmo_server.embedded import LocalServer
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    with LocalServer(demo=True) as server:
+        yield server
+
+
+@pytest.fixture
+def client(local_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
+    with GizmoClient(
+        api_key=local_server.api_key,
+        base_url=local_server.base_url,
+        cache_dir=tmp_path / "cache",
+    ) as c:
+        yield c
