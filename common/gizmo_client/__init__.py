@@ -1,0 +1,17 @@
+"""Python client for the Gizmo Scenes API (Antim Labs): typed models, retries, verified downloads,
+an export cache, and the `gizmo` command line."""
+
+from . import errors
+from ._version import __version__
+from .client import FetchedScene, GizmoClient
+from .models import ExportFormat, Quaternion, Vector3
+
+__all__ = [
+    "ExportFormat",
+    "FetchedScene",
+    "GizmoClient",
+    "Quaternion",
+    "Vector3",
+    "__version__",
+    "errors",
+]

@@ -1,0 +1,105 @@
+"""Safe unpacking of ZIP exports (the hosted service may deliver one instead of a single file).
+
+A ZIP is refused whole, before anything is written, when an entry has an absolute path, a `..`
+component, a drive letter or is a symbolic link, or when it declares too many entries or too many
+bytes; while unpacking, the bytes actually written are counted too, so a lying header cannot
+overflow the bound.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from .errors import UnsafeArchiveError
+
+__all__ = ["ZIP_MAGIC", "extract_zip_safely", "find_primary_file", "is_zip"]
+
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_TOTAL_BYTES = 2 * 1024**3
+MAX_ENTRIES = 10_000
+_CHUNK = 1024 * 1024
+
+
+def is_zip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == ZIP_MAGIC
+
+
+def _check_name(name: str) -> PurePosixPath:
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or name.startswith(("/", "\\")):
+        raise UnsafeArchiveError(f"ZIP entry {name!r} has an absolute path")
+    if any(part == ".." for part in posix.parts):
+        raise UnsafeArchiveError(f"ZIP entry {name!r} climbs out of the folder with '..'")
+    if posix.parts and ":" in posix.parts[0]:
+        raise UnsafeArchiveError(f"ZIP entry {name!r} names a drive")
+    return posix
+
+
+def extract_zip_safely(
+    zip_path: Path,
+    dest_dir: Path,
+    *,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_entries: int = MAX_ENTRIES,
+) -> list[Path]:
+    """Unpack `zip_path` into `dest_dir` (which must be new or empty); return the files written."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as exc:
+        raise UnsafeArchiveError(f"{zip_path.name} is not a readable ZIP: {exc}") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > max_entries:
+            raise UnsafeArchiveError(f"ZIP has {len(infos)} entries (limit {max_entries})")
+        declared = sum(info.file_size for info in infos)
+        if declared > max_total_bytes:
+            raise UnsafeArchiveError(
+                f"ZIP would unpack to {declared} bytes (limit {max_total_bytes})"
+            )
+        targets: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
+        for info in infos:
+            posix = _check_name(info.filename)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise UnsafeArchiveError(f"ZIP entry {info.filename!r} is a symbolic link")
+            targets.append((info, posix))
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        total = 0
+        try:
+            for info, posix in targets:
+                out = dest_dir.joinpath(*posix.parts)
+                if info.is_dir():
+                    out.mkdir(parents=True, exist_ok=True)
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(out, "wb") as dst:
+                    while chunk := src.read(_CHUNK):
+                        total += len(chunk)
+                        if total > max_total_bytes:
+                            raise UnsafeArchiveError(
+                                f"ZIP unpacks to more than {max_total_bytes} bytes"
+                            )
+                        dst.write(chunk)
+                written.append(out)
+        except BaseException:
+            shutil.rmtree(dest_dir, ignore_errors=True)
+            raise
+    return written
+
+
+def find_primary_file(files: Sequence[Path], root: Path, suffixes: Sequence[str]) -> Path:
+    """The scene file of an unpacked export: the shallowest file with a wanted suffix."""
+    candidates = [f for f in files if f.suffix.lower() in suffixes]
+    if not candidates:
+        raise UnsafeArchiveError(
+            f"The ZIP export holds no {'/'.join(suffixes)} file",
+            hint="The export is incomplete; export the scene again or report the scene id.",
+        )
+    return min(
+        candidates, key=lambda f: (len(f.relative_to(root).parts), f.stem != "scene", str(f))
+    )

@@ -1,0 +1,106 @@
+"""Where the API key, base URL and cache directory come from.
+
+Precedence, highest first: explicit argument > environment (`GIZMO_API_KEY`, `GIZMO_BASE_URL`,
+`GIZMO_CACHE_DIR`) > the config file that `gizmo login` writes > the documented default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigurationError
+
+__all__ = ["DEFAULT_BASE_URL", "Settings", "config_path", "resolve_settings", "save_config"]
+
+DEFAULT_BASE_URL = "https://api.gizmo.antimlabs.com/v1"
+APP_NAME = "gizmo"
+
+
+def config_path() -> Path:
+    """The config file: `GIZMO_CONFIG` if set, else the user config dir's `config.json`."""
+    override = os.environ.get("GIZMO_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.json"
+
+
+def default_cache_dir() -> Path:
+    override = os.environ.get("GIZMO_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "exports"
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"Could not read the config file {path}: {exc}",
+            hint="Fix or delete the file, then run `gizmo login` again.",
+        ) from exc
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved connection settings. The key is kept out of the repr."""
+
+    api_key: str
+    base_url: str
+    cache_dir: Path
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(api_key='***', base_url={self.base_url!r}, "
+            f"cache_dir={str(self.cache_dir)!r})"
+        )
+
+
+def resolve_settings(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Resolve by precedence; a missing key raises `ConfigurationError` saying how to set one."""
+    file_values = _read_config(config_path())
+    key = api_key or os.environ.get("GIZMO_API_KEY") or file_values.get("api_key")
+    if not key or not str(key).strip():
+        raise ConfigurationError("No Gizmo API key is configured.")
+    url = (
+        base_url
+        or os.environ.get("GIZMO_BASE_URL")
+        or file_values.get("base_url")
+        or DEFAULT_BASE_URL
+    )
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return Settings(api_key=str(key).strip(), base_url=str(url).rstrip("/"), cache_dir=cache)
+
+
+def save_config(*, api_key: str, base_url: str | None = None) -> Path:
+    """Write the config file atomically with mode 0600 (it holds the key)."""
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = _read_config(path)
+    values["api_key"] = api_key
+    if base_url:
+        values["base_url"] = base_url.rstrip("/")
+    fd, tmp = tempfile.mkstemp(prefix=".config-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(values, handle, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

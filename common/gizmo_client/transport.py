@@ -1,0 +1,197 @@
+"""HTTP transport: one session, timeouts on every call, retries with backoff and full jitter.
+
+What is retried: connection errors and timeouts, 429 (honouring `Retry-After`), 502/503/504, and
+500 for reads. Every POST carries a fresh `Idempotency-Key` per logical call, so retrying it never
+creates a second resource. The API key is attached per request to the API base URL only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from ._version import __version__
+from .errors import (
+    APIStatusError,
+    GizmoConnectionError,
+    GizmoError,
+    GizmoTimeoutError,
+    ServerError,
+    error_for_response,
+)
+
+__all__ = ["USER_AGENT", "RetryPolicy", "Transport"]
+
+logger = logging.getLogger("gizmo_client")
+
+USER_AGENT = f"gizmo-sim/{__version__} (python-requests/{requests.__version__})"
+Timeout = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to retry and how long to wait: exponential backoff with full jitter."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return random.uniform(0.0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _retryable_status(status: int, method: str) -> bool:
+    return status in (429, 502, 503, 504) or (status == 500 and method == "GET")
+
+
+class Transport:
+    """Sends API requests; raises the typed errors of `gizmo_client.errors`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: Timeout = (5.0, 60.0),
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, api_key='***')"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one logical API call (with retries) and return the decoded JSON body."""
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        if method != "GET":
+            headers["Idempotency-Key"] = f"gz-{uuid.uuid4().hex}"
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    json=dict(json_body) if json_body is not None else None,
+                    params=dict(params) if params else None,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except requests.Timeout as exc:
+                error: GizmoError = GizmoTimeoutError(
+                    f"{method} {path} timed out after {attempt + 1} attempt(s) "
+                    f"({type(exc).__name__})"
+                )
+                retry_after = None
+            except requests.RequestException as exc:
+                error = GizmoConnectionError(
+                    f"{method} {path} could not reach {self.base_url} after {attempt + 1} "
+                    f"attempt(s): {type(exc).__name__}"
+                )
+                retry_after = None
+            else:
+                request_id = response.headers.get("X-Request-Id")
+                logger.debug(
+                    "%s %s -> %s in %.0f ms [%s]",
+                    method,
+                    path,
+                    response.status_code,
+                    1000 * (time.monotonic() - started),
+                    request_id,
+                )
+                if response.ok:
+                    return self._decode(response, method, path)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                error = error_for_response(
+                    status=response.status_code,
+                    body=self._error_body(response),
+                    request_id=request_id,
+                    method=method,
+                    path=path,
+                    retry_after=retry_after,
+                )
+                if not _retryable_status(response.status_code, method):
+                    raise error
+            if attempt >= self.retry.max_retries:
+                raise error
+            wait = self.retry.delay(attempt, retry_after)
+            status = error.status if isinstance(error, APIStatusError) else type(error).__name__
+            logger.warning(
+                "%s %s failed (%s); retry %d of %d in %.2f s",
+                method,
+                path,
+                status,
+                attempt + 1,
+                self.retry.max_retries,
+                wait,
+            )
+            self._sleep(wait)
+            attempt += 1
+
+    @staticmethod
+    def _error_body(response: requests.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            return {"message": response.text[:200] or response.reason}
+        return body if isinstance(body, dict) else {}
+
+    @staticmethod
+    def _decode(response: requests.Response, method: str, path: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ServerError(
+                status=response.status_code,
+                code="invalid_json",
+                api_message="the API answered with a body that is not JSON",
+                request_id=response.headers.get("X-Request-Id"),
+                method=method,
+                path=path,
+            ) from exc
