@@ -1,0 +1,1 @@
+"""Writers of the neutral description: USD (Isaac Sim), MJCF (MuJoCo), URDF (single assets)."""
