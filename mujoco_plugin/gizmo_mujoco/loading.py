@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import mujoco
+
 from gizmo_client import GizmoClient
 from gizmo_client.archive import extract_zip_safely, find_primary_file, is_zip
 from gizmo_client.errors import UnsafeArchiveError

@@ -1,0 +1,136 @@
+"""State transfer between two *different* real models, matched by name."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mujoco
+import numpy as np
+from mujoco_scenes import ARM, CRATE, NEW_ARM, TARGET, YAWED, Placement, scene_xml
+
+from gizmo_client.models import Quaternion
+from gizmo_mujoco.transfer import Change, transfer_state
+
+
+def _model(placements: list[Placement], **kwargs: bool) -> tuple[mujoco.MjModel, mujoco.MjData]:
+    model = mujoco.MjModel.from_xml_string(scene_xml(placements, **kwargs))
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    return model, data
+
+
+def _run(model: mujoco.MjModel, data: mujoco.MjData, seconds: float = 0.4) -> None:
+    """Drive every actuator and push the floating crate, so no state is at its default."""
+    data.ctrl[:] = 0.7
+    data.qvel[:] += 0.3
+    data.mocap_pos[:] += (0.05, -0.02, 0.01)
+    data.eq_active[:] = 1
+    while data.time < seconds:
+        mujoco.mj_step(model, data)
+
+
+def _joint(
+    model: mujoco.MjModel, data: mujoco.MjData, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A joint's qpos, qvel and default qpos."""
+    joint = model.joint(name)
+    return data.joint(name).qpos.copy(), data.joint(name).qvel.copy(), joint.qpos0.copy()
+
+
+def test_kept_joints_carry_exactly_and_a_new_placement_starts_at_defaults() -> None:
+    old_m, old_d = _model([ARM, CRATE, TARGET])
+    _run(old_m, old_d)
+    new_m, new_d = _model([ARM, CRATE, TARGET, NEW_ARM])
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    for name in ("pla_arm/shoulder", "pla_arm/wrist", "pla_arm/slider", "pla_crate/float"):
+        old_qpos, old_qvel, _ = _joint(old_m, old_d, name)
+        new_qpos, new_qvel, _ = _joint(new_m, new_d, name)
+        assert np.array_equal(new_qpos, old_qpos), name
+        assert np.array_equal(new_qvel, old_qvel), name
+        assert np.any(old_qvel != 0.0), f"{name} should have moved during the run"
+    for name in ("pla_new/shoulder", "pla_new/wrist", "pla_new/slider"):
+        qpos, qvel, qpos0 = _joint(new_m, new_d, name)
+        assert np.array_equal(qpos, qpos0) and not np.any(qvel), name
+    assert new_d.time == old_d.time > 0.0
+    assert new_d.actuator("pla_arm/shoulder_drive").ctrl[0] == 0.7
+    old_act = old_d.act[old_m.actuator("pla_arm/slider_drive").actadr[0]]
+    assert new_d.act[new_m.actuator("pla_arm/slider_drive").actadr[0]] == old_act != 0.0
+    assert new_d.actuator("pla_new/shoulder_drive").ctrl[0] == 0.0
+    assert np.array_equal(new_d.mocap_pos, old_d.mocap_pos)
+    assert np.array_equal(new_d.mocap_quat, old_d.mocap_quat)
+    assert new_d.eq_active[new_m.equality("pla_arm/tether").id] == 1
+    assert new_d.eq_active[new_m.equality("pla_new/tether").id] == 0
+    assert Change("joint", "pla_new/wrist") in report.new
+    assert Change("actuator", "pla_new/slider_drive") in report.new
+    assert Change("joint", "pla_crate/float") in report.kept
+    assert Change("mocap", "pla_target/target") in report.kept
+    assert Change("equality", "pla_arm/tether") in report.kept
+    assert not report.dropped and not report.reset and not report.moved
+    assert "new 3 joints" in report.summary() and "pla_new" in report.summary()
+
+
+def test_positions_follow_the_transferred_state() -> None:
+    """mj_forward ran: the crate body is where its carried free joint puts it."""
+    old_m, old_d = _model([CRATE, ARM])
+    _run(old_m, old_d)
+    new_m, new_d = _model([ARM, NEW_ARM, CRATE])  # different order: indices differ
+    transfer_state(old_m, old_d, new_m, new_d)
+    mujoco.mj_forward(old_m, old_d)  # mj_step leaves xpos one integration behind qpos
+    assert np.allclose(new_d.body("pla_crate/crate").xpos, old_d.body("pla_crate/crate").xpos)
+    assert np.allclose(new_d.body("pla_arm/finger").xpos, old_d.body("pla_arm/finger").xpos)
+
+
+def test_an_object_the_server_moved_takes_its_new_pose() -> None:
+    old_m, old_d = _model([ARM, CRATE, TARGET])
+    _run(old_m, old_d)
+    moved_crate = dataclasses.replace(
+        CRATE, position=(1.1, -0.7, 0.9), rotation=Quaternion.from_euler_degrees(20, -35, 140)
+    )
+    moved_arm = dataclasses.replace(ARM, position=(0.9, 0.8, 0.05), rotation=YAWED)
+    moved_target = dataclasses.replace(TARGET, position=(-0.2, -0.4, 0.7))
+    new_m, new_d = _model([moved_arm, moved_crate, moved_target])
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    crate_qpos, crate_qvel, crate_qpos0 = _joint(new_m, new_d, "pla_crate/float")
+    assert np.array_equal(crate_qpos, crate_qpos0) and not np.any(crate_qvel)
+    assert np.allclose(crate_qpos[:3], moved_crate.position)
+    assert np.allclose(crate_qpos[3:], moved_crate.rotation.to_wxyz())
+    assert np.allclose(new_d.body("pla_crate/crate").xpos, moved_crate.position)
+    # The fixed-base arm stands at its new base pose and keeps its joint angles.
+    assert np.allclose(new_d.body("pla_arm/base").xpos, moved_arm.position)
+    assert np.allclose(new_d.body("pla_arm/base").xquat, moved_arm.rotation.to_wxyz())
+    assert np.array_equal(
+        new_d.joint("pla_arm/shoulder").qpos, old_d.joint("pla_arm/shoulder").qpos
+    )
+    assert np.allclose(new_d.mocap_pos[0], moved_target.position)
+    assert Change("joint", "pla_crate/float", "moved by the server") in report.reset
+    assert Change("mocap", "pla_target/target", "moved by the server") in report.reset
+    assert sorted(report.moved) == ["pla_arm/base", "pla_crate/crate", "pla_target/target"]
+
+
+def test_removed_renamed_retyped_and_unnamed_elements_are_reported() -> None:
+    old_m, old_d = _model([ARM, CRATE])
+    _run(old_m, old_d)
+    retyped = (
+        scene_xml([ARM])
+        .replace('name="pla_arm/slider" type="slide"', 'name="pla_arm/slider" type="hinge"')
+        .replace("<freejoint/>", "")
+    )
+    unnamed = retyped.replace('<joint name="pla_arm/wrist" type="ball"', '<joint type="ball"')
+    new_m = mujoco.MjModel.from_xml_string(unnamed)
+    new_d = mujoco.MjData(new_m)
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    assert Change("joint", "pla_crate/float") in report.dropped
+    assert Change("joint", "pla_arm/slider", "joint type changed") in report.reset
+    assert Change("joint", "1 unnamed", "no name to match by") in report.reset
+    assert Change("joint", "pla_arm/wrist") in report.dropped
+    assert Change("joint", "pla_arm/shoulder") in report.kept
+    assert new_d.joint("pla_arm/slider").qpos[0] == 0.0
+    summary = report.summary()
+    assert "dropped 2 joints (pla_arm, pla_crate)" in summary
+    assert "joint type changed" in summary
