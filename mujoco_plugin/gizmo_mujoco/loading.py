@@ -29,7 +29,11 @@ def compile_file(path: str | Path) -> mujoco.MjModel:
     if not path.is_file():
         reason = "it is a folder, not a file" if path.is_dir() else "no such file"
         raise MjcfLoadError(path, reason, hint=_NOT_FOUND_HINT)
-    if is_zip(path):
+    try:
+        zipped = is_zip(path)
+    except OSError as exc:
+        raise MjcfLoadError(path, f"cannot be read ({exc.strerror})", hint=_NOT_FOUND_HINT) from exc
+    if zipped:
         return _compile_zip(path)
     return _compile_xml(path, shown_as=path)
 

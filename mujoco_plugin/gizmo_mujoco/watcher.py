@@ -1,0 +1,206 @@
+"""Keep a live (model, data) in step with a scene source, state kept across every reload.
+
+Polling, fetching and compiling happen off the simulation thread (`start()`, or `poll()` called
+by hand); the simulation thread calls `apply()` between steps, which carries the state over by
+name and swaps, so stepping never waits for the network. A failed reload leaves the previous
+model running and comes back as an error event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+import mujoco
+
+from gizmo_client.errors import GizmoError
+
+from .errors import MjcfLoadError
+from .loading import new_data
+from .sources import Build, Source
+from .transfer import TransferReport, transfer_state
+
+__all__ = ["ReloadEvent", "SceneWatcher"]
+
+logger = logging.getLogger("gizmo_mujoco")
+
+
+@dataclass(frozen=True)
+class ReloadEvent:
+    """One reload's outcome: the state-transfer report, or the error that kept the old model."""
+
+    label: str
+    revision: str | None
+    report: TransferReport | None = None
+    error: Exception | None = None
+    build_seconds: float = 0.0
+    detected_at: float = 0.0  # time.monotonic() when the change was first seen
+    applied_at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def message(self) -> str:
+        if self.error is not None:
+            first_line = str(self.error).splitlines()[0]
+            return f"Reload failed, previous model kept: {first_line}"
+        assert self.report is not None
+        return f"Reloaded {self.label} in {self.build_seconds:.2f}s: {self.report.summary()}"
+
+
+class SceneWatcher:
+    """Owns the live model and data of one scene source."""
+
+    def __init__(self, source: Source, *, poll_interval: float = 1.0) -> None:
+        if poll_interval <= 0:
+            raise ValueError(f"poll interval must be positive, got {poll_interval}")
+        self.source = source
+        self.poll_interval = poll_interval
+        self._model: mujoco.MjModel | None = None
+        self._data: mujoco.MjData | None = None
+        self._revision: str | None = None
+        self._staged: Build | ReloadEvent | None = None
+        self._staged_revision: str | None = None
+        self._detected_at = 0.0
+        self._failed_revision: str | None = None
+        self._last_error = ""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # The live pair -------------------------------------------------------------------------
+
+    def load(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
+        """The first load; its errors propagate (there is no previous model to keep)."""
+        build = self.source.build()
+        self._model, self._data, self._revision = build.model, new_data(build.model), build.revision
+        logger.info("loaded %s", build.label)
+        return self._model, self._data
+
+    @property
+    def model(self) -> mujoco.MjModel:
+        self._require_loaded()
+        assert self._model is not None
+        return self._model
+
+    @property
+    def data(self) -> mujoco.MjData:
+        self._require_loaded()
+        assert self._data is not None
+        return self._data
+
+    @property
+    def revision(self) -> str | None:
+        return self._revision
+
+    def _require_loaded(self) -> None:
+        if self._model is None:
+            raise RuntimeError("call SceneWatcher.load() before using the model")
+
+    # Off the simulation thread -------------------------------------------------------------
+
+    def poll(self, *, force: bool = False) -> bool:
+        """Check the source once; build a changed revision (or every time with `force`) and
+        stage it for `apply()`. Returns whether anything (a build or an error) was staged."""
+        detected_at = time.monotonic()
+        try:
+            revision = self.source.revision()
+            with self._lock:
+                known = self._staged_revision if self._staged is not None else self._revision
+            if not force and (revision is None or revision in (known, self._failed_revision)):
+                return False
+            build = self.source.build()
+        except MjcfLoadError as exc:
+            self._failed_revision = revision  # the same bytes would fail again: wait for a change
+            return self._stage_error(exc, detected_at)
+        except GizmoError as exc:  # network, server, download: try again next poll
+            return self._stage_error(exc, detected_at)
+        with self._lock:
+            self._staged, self._staged_revision = build, build.revision
+            self._detected_at = detected_at
+        return True
+
+    def _stage_error(self, exc: Exception, detected_at: float) -> bool:
+        text = str(exc)
+        if text == self._last_error:
+            return False  # already reported; keep quiet until something changes
+        self._last_error = text
+        logger.warning("reload of %s failed: %s", self.source.label, text)
+        event = ReloadEvent(self.source.label, None, error=exc, detected_at=detected_at)
+        with self._lock:
+            self._staged, self._staged_revision = event, None
+        return True
+
+    def start(self) -> SceneWatcher:
+        """Poll every `poll_interval` seconds in a daemon thread."""
+        if self._thread is None:
+            self._require_loaded()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="gizmo-watcher", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            try:
+                self.poll()
+            except Exception as exc:  # keep polling: one bad round must not end live reload
+                logger.exception("unexpected error while polling %s", self.source.label)
+                self._stage_error(exc, time.monotonic())
+
+    def __enter__(self) -> SceneWatcher:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # On the simulation thread ----------------------------------------------------------------
+
+    def apply(self) -> ReloadEvent | None:
+        """Swap in a staged revision with the state carried over; None when nothing is staged.
+
+        Call it between steps, from the thread that steps `data`. After a successful event,
+        step `watcher.model`/`watcher.data` (new objects).
+        """
+        with self._lock:
+            staged, self._staged = self._staged, None
+            detected_at = self._detected_at
+        if staged is None or isinstance(staged, ReloadEvent):
+            return staged
+        data = mujoco.MjData(staged.model)
+        report = transfer_state(self.model, self.data, staged.model, data)
+        self._model, self._data, self._revision = staged.model, data, staged.revision
+        self._last_error = ""
+        event = ReloadEvent(
+            staged.label,
+            staged.revision,
+            report=report,
+            build_seconds=staged.fetch_seconds + staged.compile_seconds,
+            detected_at=detected_at,
+            applied_at=time.monotonic(),
+        )
+        logger.info("%s", event.message())
+        return event
+
+    def reload(self) -> ReloadEvent:
+        """Build the current revision now and apply it (a user's explicit reload)."""
+        self._last_error = ""  # asked for explicitly: report an error even if it is not new
+        self.poll(force=True)
+        event = self.apply()
+        assert event is not None, "a forced poll always stages a build or an error"
+        return event
