@@ -1,0 +1,214 @@
+"""`gizmo-server`: run the local Gizmo-compatible server in the foreground.
+
+Prints the base URL and the key(s) at start; the only place an API key is ever printed on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from . import __version__
+from .app import create_app
+from .auth import generate_api_key, validate_key
+from .demo import DEMO_API_KEY, seed_demo
+from .faults import KINDS, parse_spec
+from .runner import bind_socket, make_server
+from .service import Service, Settings
+
+__all__ = ["build_parser", "main"]
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def _per_minute(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def _faults(text: str) -> str:
+    try:
+        parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _key(text: str) -> str:
+    try:
+        return validate_key(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gizmo-server",
+        description="A local, offline stand-in for the Gizmo Scenes API (not the real Gizmo; "
+        "assets come from a parametric generator, not an AI).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="data directory (default: the user data dir; with --demo: a temporary one)",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        type=_key,
+        metavar="KEY",
+        help="accept this key as an account of its own (repeatable)",
+    )
+    parser.add_argument(
+        "--keys-file",
+        type=Path,
+        metavar="FILE",
+        help="file with one API key per line (# comments), each its own account",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"seed the demo account (key {DEMO_API_KEY}) with the demo scenes",
+    )
+    parser.add_argument(
+        "--generation-delay",
+        type=_non_negative,
+        default=0.2,
+        metavar="SECONDS",
+        help="time from pending to ready for a new asset (default 0.2)",
+    )
+    parser.add_argument(
+        "--link-ttl",
+        type=_positive,
+        default=900.0,
+        metavar="SECONDS",
+        help="lifetime of download links (default 900)",
+    )
+    parser.add_argument(
+        "--rate-limit-writes",
+        type=_per_minute,
+        metavar="PER_MINUTE",
+        help="limit POST requests per key per minute (default: no limit)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        metavar="KIND:SHARE,...",
+        help=f"inject faults; KIND is one of {', '.join(KINDS)}; SHARE is 0..1 (default: none)",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, metavar="N", help="fault RNG seed")
+    parser.add_argument(
+        "--fault-slow-seconds",
+        type=_non_negative,
+        default=2.0,
+        metavar="SECONDS",
+        help="delay of the `slow` fault (default 2)",
+    )
+    return parser
+
+
+def _read_keys_file(path: Path) -> list[str]:
+    keys = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            try:
+                keys.append(validate_key(text))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from None
+    return keys
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    keys: list[str] = [DEMO_API_KEY] if args.demo else []
+    try:
+        if args.keys_file is not None:
+            keys += _read_keys_file(args.keys_file)
+    except (OSError, ValueError) as exc:
+        parser.error(f"--keys-file: {exc}")
+    keys += args.api_key
+    keys = list(dict.fromkeys(keys))
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    with contextlib.ExitStack() as stack:
+        data_dir: Path = args.data or (
+            Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gizmo-server-")))
+            if args.demo
+            else platformdirs.user_data_path("gizmo-server")
+        )
+        settings = Settings(
+            data_dir=data_dir,
+            generation_delay=args.generation_delay,
+            link_ttl=args.link_ttl,
+            rate_limit_writes=args.rate_limit_writes,
+            faults=args.faults,
+            fault_seed=args.fault_seed,
+            slow_seconds=args.fault_slow_seconds,
+        )
+        try:
+            sock = bind_socket(args.host, args.port)
+        except OSError as exc:
+            parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        service = Service(settings)
+        stack.callback(service.close)
+        existing = service.store.account_count()
+        if not keys and existing == 0:
+            keys = [generate_api_key()]
+        for key in keys:
+            service.accounts.register(key)
+        if args.demo:
+            seed_demo(service)
+        service.start()
+
+        host, port = sock.getsockname()[:2]
+        url_host = f"[{host}]" if ":" in host else host
+        base_url = f"http://{url_host}:{port}/v1"
+        lines = [
+            "Gizmo local server: a stand-in for the Gizmo Scenes API (not the real Gizmo)",
+            f"  base URL:  {base_url}",
+            f"  API docs:  {base_url}/docs",
+            f"  data:      {data_dir}",
+        ]
+        lines += [f"  API key:   {key}" for key in keys]
+        if not keys:
+            lines.append(
+                f"  accounts:  {existing} existing (keys are stored hashed; use the ones printed "
+                "when they were created, or add --api-key)"
+            )
+        else:
+            lines.append(f"  try:       export GIZMO_BASE_URL={base_url} GIZMO_API_KEY={keys[0]}")
+        print("\n".join(lines), flush=True)
+        make_server(create_app(service), log_level="info", access_log=True).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

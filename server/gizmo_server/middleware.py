@@ -1,0 +1,155 @@
+"""The outer middlewares: request ids and the last-resort 500, and the request-body guard."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+from typing import NoReturn
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .asgi import add_headers, header
+from .errors import ApiError, bad_request, internal_error
+
+__all__ = ["BodyGuard", "RequestContext", "request_body"]
+
+logger = logging.getLogger("gizmo_server")
+
+_BODY = "gizmo.body"
+_REQUEST_ID = "gizmo.request_id"
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def request_body(scope: Scope) -> bytes:
+    """The body `BodyGuard` read for this request (empty for requests without one)."""
+    body: bytes = scope.get(_BODY, b"")
+    return body
+
+
+class RequestContext:
+    """Gives every response an `X-Request-Id`; turns any unhandled exception into a 500 envelope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = scope[_REQUEST_ID] = f"req_{secrets.token_hex(12)}"
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                add_headers(message, {"X-Request-Id": request_id})
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("%s %s failed [%s]", scope["method"], scope["path"], request_id)
+            if started:
+                raise  # too late for an envelope: uvicorn closes the connection
+            await internal_error().response()(scope, receive, send_with_id)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number; send finite numbers only")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _check_json(body: bytes) -> None:
+    """Raise 400 `invalid_body` unless `body` is strict JSON (no NaN/Infinity, finite numbers)."""
+    try:
+        json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise bad_request(
+            "invalid_body", f"The request body is not valid JSON: {detail[:200]}."
+        ) from None
+
+
+class BodyGuard:
+    """Reads write requests' bodies up front: size cap (413), JSON only, strict JSON (400).
+
+    The body is then replayed to the app and kept for `request_body` (idempotency hashes it).
+    An over-long body is still drained (up to 16 times the cap) before answering, so the client
+    reads a clean 413 instead of a connection reset in the middle of its upload.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._read(scope, receive)
+            content_type = (header(scope, "content-type") or "").split(";")[0].strip().lower()
+            if content_type and not (
+                content_type == "application/json" or content_type.endswith("+json")
+            ):
+                raise bad_request(
+                    "invalid_body",
+                    f"Content-Type {content_type!r} is not supported; send a JSON body with "
+                    "Content-Type: application/json.",
+                )
+            if body:
+                _check_json(body)
+        except ApiError as error:
+            await error.response()(scope, receive, send)
+            return
+        scope[_BODY] = body
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _read(self, scope: Scope, receive: Receive) -> bytes:
+        declared = header(scope, "content-length")
+        if declared is not None and declared.isdigit() and int(declared) > 16 * self.max_bytes:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size <= self.max_bytes:
+                chunks.append(chunk)
+            elif size > 16 * self.max_bytes:
+                break
+            if not message.get("more_body", False):
+                break
+        if size > self.max_bytes:
+            raise self._too_large()
+        return b"".join(chunks)
+
+    def _too_large(self) -> ApiError:
+        return ApiError(
+            413,
+            "invalid_request",
+            "body_too_large",
+            f"The request body is larger than {self.max_bytes} bytes; requests carry small "
+            "JSON objects.",
+        )

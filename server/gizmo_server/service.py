@@ -1,0 +1,60 @@
+"""Everything the HTTP app runs on, built from one `Settings`: the single place that wires parts.
+
+Both the `gizmo-server` command and `LocalServer` build a `Service`, hand it to
+`app.create_app`, and close it when the server stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .artifacts import Artifacts, BlobStore
+from .auth import Accounts
+from .faults import Faults
+from .links import LinkSigner
+from .ratelimit import TokenBuckets
+from .store import Store
+from .worker import GenerationWorker
+
+__all__ = ["Service", "Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    generation_delay: float = 0.2  # seconds from pending to ready
+    link_ttl: float = 900.0  # seconds a download link stays valid
+    rate_limit_writes: int | None = None  # POSTs per minute per key; None = unlimited
+    faults: str | None = None  # "KIND:SHARE,..."; None = no faults
+    fault_seed: int = 0
+    slow_seconds: float = 2.0  # delay of the `slow` fault
+    max_body_bytes: int = 1024 * 1024
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.faults = Faults(settings.faults, settings.fault_seed, settings.slow_seconds)
+        self.buckets = (
+            TokenBuckets(settings.rate_limit_writes)
+            if settings.rate_limit_writes is not None
+            else None
+        )
+        self.store = Store(settings.data_dir / "gizmo.sqlite3")
+        try:
+            self.accounts = Accounts(self.store)
+            links = LinkSigner(self.store.secret(), settings.link_ttl)
+            self.artifacts = Artifacts(self.store, BlobStore(settings.data_dir / "files"), links)
+            self.worker = GenerationWorker(self.store, self.faults, settings.generation_delay)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.store.close()

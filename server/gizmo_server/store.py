@@ -1,0 +1,444 @@
+"""SQLite persistence (WAL): accounts, assets, scenes, placements, downloads, idempotency records.
+
+One connection guarded by a lock: every call is a short transaction, so serialising them costs
+little and makes concurrent writers (20 threads adding placements to one scene) trivially safe.
+Each write runs in `BEGIN IMMEDIATE ... COMMIT`; a failure rolls back, nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ids import new_id, timestamp
+
+__all__ = [
+    "AssetRow",
+    "DownloadRow",
+    "IdempotentResponse",
+    "PlacementRow",
+    "SceneRow",
+    "Store",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY, key_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL, prompt TEXT NOT NULL, tags TEXT NOT NULL, status TEXT NOT NULL,
+    error TEXT, export_formats TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS assets_by_account ON assets (account_id, created_at, id);
+CREATE INDEX IF NOT EXISTS assets_by_status ON assets (status);
+CREATE TABLE IF NOT EXISTS scenes (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL, description TEXT, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS scenes_by_account ON scenes (account_id, created_at, id);
+CREATE TABLE IF NOT EXISTS placements (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    scene_id TEXT NOT NULL REFERENCES scenes(id), asset_id TEXT NOT NULL REFERENCES assets(id),
+    px REAL NOT NULL, py REAL NOT NULL, pz REAL NOT NULL,
+    qx REAL NOT NULL, qy REAL NOT NULL, qz REAL NOT NULL, qw REAL NOT NULL,
+    added_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS placements_by_scene ON placements (scene_id, seq);
+CREATE TABLE IF NOT EXISTS downloads (
+    token TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
+    sha256 TEXT NOT NULL, filename TEXT NOT NULL, format TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    account_id TEXT NOT NULL, key TEXT NOT NULL, request_sha256 TEXT NOT NULL,
+    status INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
+    created_unix REAL NOT NULL,
+    PRIMARY KEY (account_id, key));
+"""
+
+_ASSET_COLUMNS = "id, account_id, name, prompt, tags, status, error, export_formats, created_at"
+_SCENE_COLUMNS = "id, account_id, name, description, created_at"
+_PLACEMENT_SELECT = """
+SELECT p.id, p.scene_id, p.asset_id, a.name, a.prompt, p.px, p.py, p.pz,
+       p.qx, p.qy, p.qz, p.qw, p.added_at
+FROM placements p JOIN assets a ON a.id = p.asset_id
+"""
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    id: str
+    account_id: str
+    name: str
+    prompt: str
+    tags: tuple[str, ...]
+    status: str
+    error: str | None
+    export_formats: tuple[str, ...]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class SceneRow:
+    id: str
+    account_id: str
+    name: str
+    description: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    """A placement joined with its asset's current name and prompt."""
+
+    id: str
+    scene_id: str
+    asset_id: str
+    asset_name: str
+    prompt: str
+    position: Vec3
+    rotation: Quat  # scalar-last, like the wire
+    added_at: str
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    token: str
+    account_id: str
+    sha256: str
+    filename: str
+    format: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    request_sha256: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _asset(row: sqlite3.Row) -> AssetRow:
+    return AssetRow(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        prompt=row["prompt"],
+        tags=tuple(json.loads(row["tags"])),
+        status=row["status"],
+        error=row["error"],
+        export_formats=tuple(json.loads(row["export_formats"])),
+        created_at=row["created_at"],
+    )
+
+
+def _scene(row: sqlite3.Row) -> SceneRow:
+    return SceneRow(row[0], row[1], row[2], row[3], row[4])
+
+
+def _placement(row: sqlite3.Row) -> PlacementRow:
+    return PlacementRow(
+        id=row[0],
+        scene_id=row[1],
+        asset_id=row[2],
+        asset_name=row[3],
+        prompt=row[4],
+        position=(row[5], row[6], row[7]),
+        rotation=(row[8], row[9], row[10], row[11]),
+        added_at=row[12],
+    )
+
+
+class Store:
+    """The server's database in `<data dir>/gizmo.sqlite3`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        with self._lock:
+            self._db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- server-wide values -------------------------------------------------------------------
+
+    def secret(self) -> bytes:
+        """The HMAC secret for download links; created once, kept across restarts."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('link_secret', ?)",
+                (secrets.token_bytes(32),),
+            )
+            value: bytes = db.execute(
+                "SELECT value FROM meta WHERE key = 'link_secret'"
+            ).fetchone()[0]
+        return value
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    def ensure_account(self, key_sha256: str) -> str:
+        """The account of a key hash, created if new."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO accounts (id, key_sha256, created_at) VALUES (?, ?, ?)",
+                (new_id("acct"), key_sha256, timestamp()),
+            )
+            account: str = db.execute(
+                "SELECT id FROM accounts WHERE key_sha256 = ?", (key_sha256,)
+            ).fetchone()[0]
+        return account
+
+    def account_for_key(self, key_sha256: str) -> str | None:
+        rows = self._read("SELECT id FROM accounts WHERE key_sha256 = ?", (key_sha256,))
+        return rows[0][0] if rows else None
+
+    def account_count(self) -> int:
+        count: int = self._read("SELECT COUNT(*) FROM accounts")[0][0]
+        return count
+
+    # -- assets -------------------------------------------------------------------------------
+
+    def create_asset(
+        self,
+        account_id: str,
+        name: str,
+        prompt: str,
+        tags: Sequence[str],
+        *,
+        asset_id: str | None = None,
+        status: str = "pending",
+        export_formats: Sequence[str] = (),
+        created_at: str | None = None,
+    ) -> AssetRow:
+        """Insert an asset; an explicit `asset_id` that already exists keeps the stored asset.
+
+        The explicit id and timestamp are for seeded data (the demo), which must be repeatable.
+        """
+        asset_id = asset_id or new_id("ast")
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR IGNORE INTO assets ({_ASSET_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                (
+                    asset_id,
+                    account_id,
+                    name,
+                    prompt,
+                    json.dumps(list(tags)),
+                    status,
+                    None,
+                    json.dumps(list(export_formats)),
+                    created_at or timestamp(),
+                ),
+            )
+            row = db.execute(
+                f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id = ?", (asset_id,)
+            ).fetchone()
+        return _asset(row)
+
+    def get_asset(self, asset_id: str) -> AssetRow | None:
+        rows = self._read(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id = ?", (asset_id,))
+        return _asset(rows[0]) if rows else None
+
+    def get_assets(self, asset_ids: Sequence[str]) -> list[AssetRow]:
+        marks = ",".join("?" * len(asset_ids))
+        rows = self._read(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id IN ({marks})", asset_ids)
+        return [_asset(row) for row in rows]
+
+    def list_assets(self, account_id: str, limit: int, offset: int) -> tuple[list[AssetRow], int]:
+        """One page, newest first (ties broken by id), and the account's total."""
+        with self._lock:
+            rows = self._read(
+                f"SELECT {_ASSET_COLUMNS} FROM assets WHERE account_id = ? "
+                "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (account_id, limit, offset),
+            )
+            total = self._read("SELECT COUNT(*) FROM assets WHERE account_id = ?", (account_id,))
+        return [_asset(row) for row in rows], total[0][0]
+
+    def set_asset_status(
+        self,
+        asset_id: str,
+        status: str,
+        *,
+        export_formats: Sequence[str] = (),
+        error: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE assets SET status = ?, export_formats = ?, error = ? WHERE id = ?",
+                (status, json.dumps(list(export_formats)), error, asset_id),
+            )
+
+    def unfinished_assets(self) -> list[AssetRow]:
+        """Assets still pending or processing (to resume generation after a restart)."""
+        rows = self._read(
+            f"SELECT {_ASSET_COLUMNS} FROM assets WHERE status IN ('pending', 'processing') "
+            "ORDER BY created_at, id"
+        )
+        return [_asset(row) for row in rows]
+
+    # -- scenes and placements ----------------------------------------------------------------
+
+    def create_scene(
+        self,
+        account_id: str,
+        name: str,
+        description: str | None,
+        *,
+        scene_id: str | None = None,
+        created_at: str | None = None,
+    ) -> SceneRow:
+        """Insert a scene; with a given `scene_id` that already exists, keep the stored one."""
+        scene_id = scene_id or new_id("scn")
+        with self._tx() as db:
+            db.execute(
+                f"INSERT OR IGNORE INTO scenes ({_SCENE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (scene_id, account_id, name, description, created_at or timestamp()),
+            )
+            row = db.execute(
+                f"SELECT {_SCENE_COLUMNS} FROM scenes WHERE id = ?", (scene_id,)
+            ).fetchone()
+        return _scene(row)
+
+    def get_scene(self, scene_id: str) -> SceneRow | None:
+        rows = self._read(f"SELECT {_SCENE_COLUMNS} FROM scenes WHERE id = ?", (scene_id,))
+        return _scene(rows[0]) if rows else None
+
+    def get_scene_with_placements(
+        self, scene_id: str
+    ) -> tuple[SceneRow, list[PlacementRow]] | None:
+        """A scene and its placements in insertion order, read consistently."""
+        with self._lock:
+            scene = self.get_scene(scene_id)
+            if scene is None:
+                return None
+            rows = self._read(
+                f"{_PLACEMENT_SELECT} WHERE p.scene_id = ? ORDER BY p.seq", (scene_id,)
+            )
+        return scene, [_placement(row) for row in rows]
+
+    def list_scenes(self, account_id: str, limit: int, offset: int) -> tuple[list[SceneRow], int]:
+        """One page, newest first (ties broken by id), and the account's total."""
+        with self._lock:
+            rows = self._read(
+                f"SELECT {_SCENE_COLUMNS} FROM scenes WHERE account_id = ? "
+                "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (account_id, limit, offset),
+            )
+            total = self._read("SELECT COUNT(*) FROM scenes WHERE account_id = ?", (account_id,))
+        return [_scene(row) for row in rows], total[0][0]
+
+    def add_placement(
+        self,
+        scene_id: str,
+        asset_id: str,
+        position: Vec3,
+        rotation: Quat,
+        *,
+        placement_id: str | None = None,
+        added_at: str | None = None,
+    ) -> None:
+        """Append a placement; with a given `placement_id` that already exists, do nothing."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO placements "
+                "(id, scene_id, asset_id, px, py, pz, qx, qy, qz, qw, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    placement_id or new_id("pla"),
+                    scene_id,
+                    asset_id,
+                    *position,
+                    *rotation,
+                    added_at or timestamp(),
+                ),
+            )
+
+    # -- downloads ----------------------------------------------------------------------------
+
+    def add_download(
+        self, account_id: str, sha256: str, filename: str, fmt: str, size_bytes: int
+    ) -> str:
+        """Record an exported file behind a new random token; returns the token."""
+        token = secrets.token_urlsafe(24)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO downloads (token, account_id, sha256, filename, format, size_bytes, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token, account_id, sha256, filename, fmt, size_bytes, timestamp()),
+            )
+        return token
+
+    def get_download(self, token: str) -> DownloadRow | None:
+        rows = self._read(
+            "SELECT token, account_id, sha256, filename, format, size_bytes FROM downloads "
+            "WHERE token = ?",
+            (token,),
+        )
+        return DownloadRow(*rows[0]) if rows else None
+
+    # -- idempotency --------------------------------------------------------------------------
+
+    def get_idempotent(
+        self, account_id: str, key: str, max_age: float
+    ) -> IdempotentResponse | None:
+        rows = self._read(
+            "SELECT request_sha256, status, content_type, body FROM idempotency "
+            "WHERE account_id = ? AND key = ? AND created_unix > ?",
+            (account_id, key, time.time() - max_age),
+        )
+        return IdempotentResponse(*rows[0]) if rows else None
+
+    def put_idempotent(
+        self, account_id: str, key: str, response: IdempotentResponse, max_age: float
+    ) -> None:
+        """Store a response to replay; also drops records older than `max_age` seconds."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute("DELETE FROM idempotency WHERE created_unix <= ?", (now - max_age,))
+            db.execute(
+                "INSERT OR REPLACE INTO idempotency "
+                "(account_id, key, request_sha256, status, content_type, body, created_unix) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account_id,
+                    key,
+                    response.request_sha256,
+                    response.status,
+                    response.content_type,
+                    response.body,
+                    now,
+                ),
+            )
