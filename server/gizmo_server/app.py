@@ -74,7 +74,7 @@ def _methods_for(request: Request) -> list[str]:
     methods: set[str] = set()
     for route in router.routes:
         if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
-            methods |= route.methods
+            methods.update(route.methods or ())
     return sorted(methods)
 
 
