@@ -1,0 +1,198 @@
+"""MJCF checks: compile, placement root poses at t=0 against the API, stable stepping.
+
+The placement root is the single top-level body named `<placement id>/<root name>` (a child of
+the world body), whose pose at qpos0 is the placement pose. Loading goes through
+`gizmo_mujoco.load_file`, the same loader the viewer uses, so a scene that passes here loads there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import gizmo_mujoco  # first: it picks the headless GL backend, which mujoco reads on import
+
+# isort: split
+import mujoco
+import numpy as np
+
+from gizmo_client.errors import GizmoError
+from gizmo_client.models import Scene
+
+from .findings import MJCF, Finding, FormatResult, Pose
+from .options import CheckOptions
+from .placements import (
+    ORDER_NOTE,
+    api_pose,
+    compare_pose,
+    expected_placements,
+    match,
+    matching_findings,
+)
+
+__all__ = ["check_mjcf"]
+
+# The warnings MuJoCo raises when the simulation blows up (it then resets the state by itself,
+# so the NaN is gone by the time anyone looks: the warning counter is what remains).
+_INSTABILITY = {
+    mujoco.mjtWarning.mjWARN_BADQPOS: "position",
+    mujoco.mjtWarning.mjWARN_BADQVEL: "velocity",
+    mujoco.mjtWarning.mjWARN_BADQACC: "acceleration",
+}
+
+
+def _body_name(model: mujoco.MjModel, body: int) -> str:
+    return mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, body) or f"body #{body}"
+
+
+def _placement_id(name: str) -> str | None:
+    return name.split("/", 1)[0] if "/" in name else None
+
+
+def _pose(data: mujoco.MjData, body: int) -> Pose:
+    p = data.xpos[body]
+    m = data.xmat[body]
+    return Pose(
+        (float(p[0]), float(p[1]), float(p[2])),
+        (
+            (float(m[0]), float(m[1]), float(m[2])),
+            (float(m[3]), float(m[4]), float(m[5])),
+            (float(m[6]), float(m[7]), float(m[8])),
+        ),
+    )
+
+
+def check_mjcf(
+    path: Path, scene: Scene, options: CheckOptions, thumbnail: Path | None = None
+) -> FormatResult:
+    """Run every MJCF check on `path` (an .xml or a .zip of one); `thumbnail` gets a PNG at t=0."""
+    result = FormatResult(MJCF, file=str(path))
+    started = time.perf_counter()
+    try:
+        model, data = gizmo_mujoco.load_file(path)
+    except gizmo_mujoco.MjcfLoadError as exc:
+        result.findings.append(
+            Finding(
+                "mjcf.load",
+                f"MuJoCo cannot load the export, so none of the {len(scene.assets)} placements "
+                f"could be checked: {exc.message}",
+                where=f"line {exc.line}" if exc.line is not None else None,
+            )
+        )
+        return result
+    result.load_seconds = time.perf_counter() - started
+    result.stats.update(bodies=int(model.nbody), joints=int(model.njnt), dofs=int(model.nv))
+
+    labels = _check_roots(model, data, scene, options, result)
+    if thumbnail is not None:
+        try:
+            gizmo_mujoco.render_png(model, data, thumbnail)
+        except GizmoError as exc:
+            result.notes.append(f"no thumbnail: {exc.message}")
+    _check_stepping(model, data, options.steps, labels, result)
+    return result
+
+
+def _check_roots(
+    model: mujoco.MjModel,
+    data: mujoco.MjData,
+    scene: Scene,
+    options: CheckOptions,
+    result: FormatResult,
+) -> dict[int, str]:
+    """Compare each placement root body with the API; return root body id -> placement label."""
+    mujoco.mj_resetData(model, data)
+    mujoco.mj_kinematics(model, data)
+    roots = [b for b in range(1, model.nbody) if model.body_parentid[b] == 0]
+    found = [(_placement_id(_body_name(model, b)), b) for b in roots]
+    matching = match(expected_placements(scene), found)
+    if matching.by_order and scene.assets:
+        result.notes.append(ORDER_NOTE)
+    result.findings += matching_findings("mjcf", matching, lambda b: _body_name(model, b))
+    tol = options.tolerances
+    labels: dict[int, str] = {}
+    for expected, body in matching.pairs:
+        labels[body] = expected.label
+        actual = _pose(data, body)
+        result.root_poses[expected.key] = actual
+        finding = compare_pose(
+            "mjcf.pose",
+            "root body pose at t=0 differs from the API",
+            api_pose(expected.placement),
+            actual,
+            tol.position,
+            tol.rotation,
+            placement=expected.label,
+            where=_body_name(model, body),
+        )
+        if finding:
+            result.findings.append(finding)
+    return labels
+
+
+def _check_stepping(
+    model: mujoco.MjModel,
+    data: mujoco.MjData,
+    steps: int,
+    labels: dict[int, str],
+    result: FormatResult,
+) -> None:
+    """Step `steps` times: the state must stay finite and MuJoCo must not warn of instability."""
+    mujoco.mj_resetData(model, data)
+    started = time.perf_counter()
+    for step in range(steps):
+        mujoco.mj_step(model, data)
+        body = _first_non_finite(model, data)
+        if body is not None:
+            result.findings.append(
+                Finding(
+                    "mjcf.non_finite",
+                    f"the state became NaN/Inf at step {step + 1} of {steps}",
+                    placement=_label(model, body, labels),
+                    where=_body_name(model, body),
+                )
+            )
+            break
+    result.stats.update(steps=steps, step_seconds=time.perf_counter() - started)
+    for warning, quantity in _INSTABILITY.items():
+        info = data.warning[warning]
+        if info.number == 0:
+            continue
+        body = _body_of_warning(model, warning, int(info.lastinfo))
+        result.findings.append(
+            Finding(
+                "mjcf.unstable",
+                f"MuJoCo warned {info.number} time(s) in {steps} steps of a NaN, Inf or huge "
+                f"{quantity} and reset the simulation",
+                placement=_label(model, body, labels) if body is not None else None,
+                where=_body_name(model, body) if body is not None else None,
+            )
+        )
+
+
+def _first_non_finite(model: mujoco.MjModel, data: mujoco.MjData) -> int | None:
+    """The body of the first NaN/Inf position or velocity, or None when all are finite."""
+    bad_qpos = np.flatnonzero(~np.isfinite(data.qpos))
+    if bad_qpos.size:
+        return _body_of_qpos(model, int(bad_qpos[0]))
+    bad_qvel = np.flatnonzero(~np.isfinite(data.qvel))
+    return int(model.dof_bodyid[bad_qvel[0]]) if bad_qvel.size else None
+
+
+def _body_of_qpos(model: mujoco.MjModel, index: int) -> int:
+    """The body whose joint owns position coordinate `index`."""
+    joint = int(np.searchsorted(model.jnt_qposadr, index, side="right")) - 1
+    return int(model.jnt_bodyid[joint])
+
+
+def _body_of_warning(model: mujoco.MjModel, warning: int, index: int) -> int | None:
+    """The body a warning's `lastinfo` points at (a qpos index for BADQPOS, else a dof index)."""
+    if warning == mujoco.mjtWarning.mjWARN_BADQPOS:
+        return _body_of_qpos(model, index) if 0 <= index < model.nq else None
+    return int(model.dof_bodyid[index]) if 0 <= index < model.nv else None
+
+
+def _label(model: mujoco.MjModel, body: int, labels: dict[int, str]) -> str | None:
+    """The placement a body belongs to (through its top-level ancestor)."""
+    root = int(model.body_rootid[body])
+    return labels.get(root, _placement_id(_body_name(model, root)))

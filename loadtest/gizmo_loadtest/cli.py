@@ -1,0 +1,162 @@
+"""`gizmo loadtest`: found by the `gizmo` CLI through the `gizmo.cli_plugins` entry point.
+
+Exit codes: 0 every case passed; 1 at least one finding (or nothing to check); 2 bad options or
+input files; the `gizmo` CLI's own codes for API failures (no key, not found, network...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gizmo_client.config import resolve_settings
+
+from .fetch import LoadtestInputError, Target, local_target, read_scene_json, select_scenes
+from .findings import Report, SceneResult
+from .options import (
+    CheckOptions,
+    add_options,
+    artifacts_dir,
+    check_options,
+    target_filters,
+    worker_count,
+)
+from .report_text import outcome, summary
+from .runner import check_files, new_report, run, write_reports
+
+__all__ = ["register"]
+
+EXIT_PASSED, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+_DESCRIPTION = """\
+Prove that scenes load in MuJoCo and as USD stages for Isaac Sim, headless, with every placement
+where the API says it is. By default the embedded local server with the demo scenes is tested;
+give --api-key/--base-url (or --hosted to use $GIZMO_API_KEY or `gizmo login`) for an account.
+Offline: --file EXPORT (USD, MJCF or a ZIP of one; repeat for both formats) --scene-json SCENE.json.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `loadtest` to the `gizmo` command line."""
+    parser = subparsers.add_parser(
+        "loadtest",
+        help="check that scenes load in MuJoCo and as USD, poses checked",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    target = parser.add_argument_group("target (default: the local demo server)")
+    # SUPPRESS keeps the global `gizmo --api-key/--base-url` values when these are not given here.
+    target.add_argument("--api-key", default=argparse.SUPPRESS, help="API key of the account")
+    target.add_argument("--base-url", default=argparse.SUPPRESS, help="API base URL")
+    target.add_argument(
+        "--hosted",
+        action="store_true",
+        help="test the account configured by $GIZMO_API_KEY/$GIZMO_BASE_URL or `gizmo login`",
+    )
+    offline = parser.add_argument_group("offline check of downloaded exports")
+    offline.add_argument(
+        "--file",
+        action="append",
+        type=Path,
+        metavar="EXPORT",
+        help="a downloaded export: .usd/.usda/.usdc/.usdz, .xml, or a .zip of one (repeatable)",
+    )
+    offline.add_argument(
+        "--scene-json",
+        type=Path,
+        metavar="SCENE.json",
+        help="the scene object the export must match (what GET /scenes/{id} returns)",
+    )
+    add_options(parser.add_argument)
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        options = check_options(args)
+        report = _offline(args, options) if args.file or args.scene_json else _online(args, options)
+    except LoadtestInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if report is None:
+        return EXIT_FINDINGS
+    directory = artifacts_dir(args)
+    json_path, html_path = write_reports(report, directory)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(summary(report))
+    print(f"Reports: {json_path} and {html_path}", file=sys.stderr)
+    return EXIT_PASSED if report.passed else EXIT_FINDINGS
+
+
+def _offline(args: argparse.Namespace, options: CheckOptions) -> Report:
+    scene_ids, match = target_filters(args)
+    if not args.file or not args.scene_json:
+        raise LoadtestInputError(
+            "The offline check needs both --file EXPORT and --scene-json SCENE.json",
+            hint="Save the scene with `gizmo --json scenes show SCENE_ID > scene.json`.",
+        )
+    if scene_ids or match or _hosted(args):
+        raise LoadtestInputError(
+            "--file checks downloaded exports; it cannot be combined with "
+            "--scene, --match, --hosted, --api-key or --base-url"
+        )
+    scene = read_scene_json(args.scene_json)
+    report = new_report("offline: " + ", ".join(str(f) for f in args.file), 1, options)
+    with tempfile.TemporaryDirectory(prefix="gizmo-loadtest-") as workdir:
+        result = check_files(args.file, scene, options, artifacts_dir(args), Path(workdir))
+    report.scenes.append(result)
+    report.elapsed_seconds = result.seconds
+    _progress(args, 1, 1, result)
+    return report
+
+
+def _hosted(args: argparse.Namespace) -> bool:
+    return bool(args.hosted or getattr(args, "api_key", None) or getattr(args, "base_url", None))
+
+
+@contextmanager
+def _target(args: argparse.Namespace) -> Iterator[Target]:
+    if not _hosted(args):
+        with local_target() as target:
+            yield target
+        return
+    settings = resolve_settings(getattr(args, "api_key", None), getattr(args, "base_url", None))
+    yield Target(settings.base_url, settings.api_key, settings.cache_dir)
+
+
+def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
+    scene_ids, match = target_filters(args)
+    with _target(args) as target:
+        with target.client() as client:
+            scenes = select_scenes(client, scene_ids, match)
+        if not scenes:
+            what = f"no scene name contains {match!r}" if match else "the account has no scenes"
+            print(f"error: nothing to check: {what}", file=sys.stderr)
+            return None
+        ids = [s.id for s in scenes]
+        return run(
+            target,
+            ids,
+            options,
+            worker_count(args),
+            artifacts_dir(args),
+            on_result=lambda r: _progress(args, ids.index(r.scene_id) + 1, len(ids), r),
+        )
+
+
+def _progress(args: argparse.Namespace, index: int, total: int, result: SceneResult) -> None:
+    if args.json:
+        return
+    cases = ", ".join(f"{r.format} {outcome(r)}" for r in result.results.values())
+    print(
+        f"[{index}/{total}] {result.scene_id} {result.scene_name}: {cases} "
+        f"({result.seconds:.2f} s)",
+        file=sys.stderr,
+    )

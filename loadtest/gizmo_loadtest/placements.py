@@ -1,0 +1,172 @@
+"""Match the API's placements to what an export holds, and compare poses against the API.
+
+Matching is by placement id (USD `gizmo:placementId`, or the `<placement id>/` name prefix in
+MJCF). Exports that carry no ids at all are matched by order, which is the best that can be done
+and is said so in the report (`by_order`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from gizmo_client.models import PlacedAsset, Scene
+
+from .findings import Finding, Matrix3, Pose, Vec3
+
+__all__ = [
+    "ORDER_NOTE",
+    "Expected",
+    "Matching",
+    "api_pose",
+    "compare_pose",
+    "expected_placements",
+    "match",
+    "matching_findings",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One placement of the API's scene; `key` is its id, or `#<n>` when the API gave none."""
+
+    key: str
+    index: int
+    placement: PlacedAsset
+
+    @property
+    def label(self) -> str:
+        name = self.placement.name or self.placement.asset_id
+        return f"{self.key} ({name})"
+
+
+def expected_placements(scene: Scene) -> list[Expected]:
+    return [Expected(p.id or f"#{i + 1}", i, p) for i, p in enumerate(scene.assets)]
+
+
+@dataclass
+class Matching(Generic[T]):
+    """Which export item stands for which placement, and what is missing or extra."""
+
+    pairs: list[tuple[Expected, T]] = field(default_factory=list)
+    missing: list[Expected] = field(default_factory=list)
+    unexpected: list[tuple[str, T]] = field(default_factory=list)
+    duplicates: list[tuple[str, T]] = field(default_factory=list)
+    by_order: bool = False
+
+
+def match(expected: Sequence[Expected], found: Sequence[tuple[str | None, T]]) -> Matching[T]:
+    """Pair placements with export items `(id or None, item)` given in export order."""
+    api_has_ids = all(e.placement.id for e in expected)
+    export_has_ids = any(pid is not None for pid, _ in found)
+    if not (api_has_ids and export_has_ids):
+        return _match_by_order(expected, [item for _, item in found])
+    result: Matching[T] = Matching()
+    by_id: dict[str, T] = {}
+    for pid, item in found:
+        if pid is None:
+            continue
+        if pid in by_id:
+            result.duplicates.append((pid, item))
+        else:
+            by_id[pid] = item
+    known = {e.key for e in expected}
+    for e in expected:
+        if e.key in by_id:
+            result.pairs.append((e, by_id[e.key]))
+        else:
+            result.missing.append(e)
+    result.unexpected = [(pid, item) for pid, item in by_id.items() if pid not in known]
+    return result
+
+
+def _match_by_order(expected: Sequence[Expected], items: Sequence[T]) -> Matching[T]:
+    result: Matching[T] = Matching(by_order=True)
+    result.pairs = list(zip(expected, items, strict=False))
+    result.missing = list(expected[len(items) :])
+    result.unexpected = [(f"#{i + 1}", item) for i, item in enumerate(items) if i >= len(expected)]
+    return result
+
+
+def api_pose(placement: PlacedAsset) -> Pose:
+    """The pose the API gives a placement's root frame."""
+    return Pose(placement.position.as_tuple(), placement.rotation.to_matrix())
+
+
+def rotation_angle(a: Matrix3, b: Matrix3) -> float:
+    """The angle (rad) of the rotation between two rotation matrices.
+
+    From the Frobenius distance, ``|A - B| = 2 sqrt(2) sin(angle / 2)``, which stays accurate
+    for tiny angles where ``acos((trace - 1) / 2)`` loses everything below ~1e-8.
+    """
+    squared = sum((a[i][j] - b[i][j]) ** 2 for i in range(3) for j in range(3))
+    return 2.0 * math.asin(min(1.0, math.sqrt(squared) / (2.0 * math.sqrt(2.0))))
+
+
+def distance(a: Vec3, b: Vec3) -> float:
+    return math.dist(a, b)
+
+
+def compare_pose(
+    check: str,
+    what: str,
+    expected: Pose,
+    actual: Pose,
+    position_tol: float,
+    rotation_tol: float,
+    *,
+    placement: str | None,
+    where: str | None,
+) -> Finding | None:
+    """A finding when `actual` strays from `expected` beyond the tolerances, else None."""
+    dpos = distance(expected.position, actual.position)
+    dang = rotation_angle(expected.rotation, actual.rotation)
+    if dpos <= position_tol and dang <= rotation_tol:
+        return None
+    parts = []
+    if dpos > position_tol:
+        offset = tuple(
+            round(a - e, 9) for a, e in zip(actual.position, expected.position, strict=True)
+        )
+        parts.append(f"position off by {dpos:.3g} m (delta {offset}, tolerance {position_tol:g} m)")
+    if dang > rotation_tol:
+        parts.append(
+            f"rotation off by {math.degrees(dang):.4g} deg ({dang:.3g} rad, "
+            f"tolerance {rotation_tol:g} rad)"
+        )
+    return Finding(check, f"{what}: " + "; ".join(parts), placement=placement, where=where)
+
+
+def matching_findings(
+    prefix: str, matching: Matching[T], where: Callable[[T], str]
+) -> list[Finding]:
+    """Findings for placements the export lacks, holds twice, or holds without the API knowing."""
+    findings = [
+        Finding(f"{prefix}.missing_placement", "missing from the export", placement=e.label)
+        for e in matching.missing
+    ]
+    findings += [
+        Finding(
+            f"{prefix}.duplicate_placement",
+            f"placement id {pid!r} appears more than once in the export",
+            placement=pid,
+            where=where(item),
+        )
+        for pid, item in matching.duplicates
+    ]
+    findings += [
+        Finding(
+            f"{prefix}.unexpected_placement",
+            f"the export holds placement {pid!r}, which the API scene does not list",
+            where=where(item),
+        )
+        for pid, item in matching.unexpected
+    ]
+    return findings
+
+
+ORDER_NOTE = "the export carries no placement ids; placements were matched by order"

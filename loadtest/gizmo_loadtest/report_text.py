@@ -1,0 +1,58 @@
+"""The console summary: one row per case, then every finding, then the totals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .findings import FormatResult, Report
+
+__all__ = ["outcome", "summary"]
+
+
+def outcome(result: FormatResult) -> str:
+    """`pass`, `FAIL` or `skip`: one word per case, shared by every report."""
+    if result.skipped:
+        return "skip"
+    return "pass" if result.passed else "FAIL"
+
+
+def _ms(seconds: float | None) -> str:
+    return f"{seconds * 1000:.1f}" if seconds is not None else "-"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [list(headers), *rows]
+    ]
+
+
+def summary(report: Report) -> str:
+    rows = [
+        [
+            scene.scene_id,
+            scene.scene_name[:32],
+            result.format,
+            outcome(result),
+            _ms(result.load_seconds),
+            str(len(result.findings)),
+        ]
+        for scene, result in report.cases()
+    ]
+    lines = _table(["SCENE", "NAME", "FORMAT", "RESULT", "LOAD ms", "FINDINGS"], rows)
+    failed = [(s, r) for s, r in report.cases() if r.findings]
+    if failed:
+        lines += ["", "Findings:"]
+        for scene, result in failed:
+            lines += [f"  {scene.scene_id} [{result.format}] {f}" for f in result.findings]
+    cases = report.cases()
+    counts = {word: sum(outcome(r) == word for _, r in cases) for word in ("pass", "FAIL", "skip")}
+    worker_word = "worker" if report.workers == 1 else "workers"
+    lines += [
+        "",
+        f"{len(report.scenes)} scene(s), {len(cases)} case(s): {counts['pass']} passed, "
+        f"{counts['FAIL']} failed, {counts['skip']} skipped in {report.elapsed_seconds:.1f} s "
+        f"({report.scenes_per_minute:.1f} scenes/min, {report.workers} {worker_word})",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,232 @@
+"""Run the checks: per scene, fetch each format, check it, compare the formats; scenes in
+parallel worker processes when asked to.
+
+`Scheduler` is the one way scenes get checked (the CLI's `run` and the pytest plugin both use
+it). With one worker, scenes are checked in this process, lazily, when their result is asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from gizmo_client.errors import GizmoError
+from gizmo_client.models import Scene
+
+from .checks_cross import check_cross
+from .checks_mjcf import check_mjcf
+from .checks_usd import check_usd
+from .fetch import LoadtestInputError, Target, detect_format, unpack_export
+from .findings import CROSS, MJCF, USD, Finding, FormatResult, Report, SceneResult
+from .options import CheckOptions
+from .placements import expected_placements
+from .report_html import write_html
+from .report_json import write_json
+
+__all__ = [
+    "Scheduler",
+    "check_export",
+    "check_files",
+    "check_scene",
+    "new_report",
+    "run",
+    "write_reports",
+]
+
+THUMBNAILS = "thumbnails"
+
+
+def check_export(
+    fmt: str, path: Path, scene: Scene, options: CheckOptions, thumbnail: Path | None = None
+) -> FormatResult:
+    """Every check of one format on one export file."""
+    if fmt == MJCF:
+        return check_mjcf(path, scene, options, thumbnail if options.thumbnails else None)
+    return check_usd(path, scene, options)
+
+
+def _assemble(
+    scene: Scene, results: dict[str, FormatResult], options: CheckOptions, started: float
+) -> SceneResult:
+    """The scene's result: its format results plus the cross check when both formats ran."""
+    if MJCF in results and USD in results:
+        labels = {e.key: e.label for e in expected_placements(scene)}
+        results[CROSS] = check_cross(results[MJCF], results[USD], labels, options.tolerances)
+    return SceneResult(
+        scene.id, scene.name, len(scene.assets), results, time.perf_counter() - started
+    )
+
+
+def _thumbnail(artifacts: Path | None, scene_id: str) -> Path | None:
+    return artifacts / THUMBNAILS / f"{scene_id}.png" if artifacts is not None else None
+
+
+def check_scene(
+    target: Target, scene_id: str, options: CheckOptions, artifacts: Path | None
+) -> SceneResult:
+    """Export, download (through the cache) and check one scene in every format asked for."""
+    started = time.perf_counter()
+    thumbnail = _thumbnail(artifacts, scene_id)
+    results: dict[str, FormatResult] = {}
+    scene: Scene | None = None
+    with target.client() as client:
+        for fmt in options.formats:
+            fetch_started = time.perf_counter()
+            try:
+                fetched = client.fetch_scene(scene_id, fmt)
+            except GizmoError as exc:
+                results[fmt] = FormatResult(
+                    fmt, [Finding("fetch", f"export or download failed: {exc}")]
+                )
+                continue
+            scene = scene or fetched.scene
+            result = check_export(fmt, fetched.path, fetched.scene, options, thumbnail)
+            result.fetch_seconds = time.perf_counter() - fetch_started - (result.load_seconds or 0)
+            result.from_cache = fetched.from_cache
+            results[fmt] = result
+        if scene is None:
+            scene = client.scenes.get(scene_id)
+    outcome = _assemble(scene, results, options, started)
+    outcome.thumbnail = _existing(thumbnail)
+    return outcome
+
+
+def check_files(
+    files: Sequence[Path],
+    scene: Scene,
+    options: CheckOptions,
+    artifacts: Path | None,
+    workdir: Path,
+) -> SceneResult:
+    """The offline check: downloaded exports (one per format, ZIPs unpacked) against a scene."""
+    started = time.perf_counter()
+    thumbnail = _thumbnail(artifacts, scene.id)
+    results: dict[str, FormatResult] = {}
+    for given in files:
+        path = unpack_export(given, workdir)
+        fmt = detect_format(path)
+        if fmt in results:
+            raise LoadtestInputError(
+                f"Two {fmt} exports were given (the second is {given})",
+                hint="Give at most one USD and one MJCF export per scene.",
+            )
+        results[fmt] = check_export(fmt, path, scene, options, thumbnail)
+    outcome = _assemble(scene, results, options, started)
+    outcome.thumbnail = _existing(thumbnail)
+    return outcome
+
+
+def _existing(path: Path | None) -> str | None:
+    return str(path) if path is not None and path.is_file() else None
+
+
+class Scheduler:
+    """Checks scenes on demand: in this process (1 worker) or in a pool of spawned processes."""
+
+    def __init__(
+        self, target: Target, options: CheckOptions, workers: int, artifacts: Path | None
+    ) -> None:
+        self.target = target
+        self.options = options
+        self.workers = workers
+        self.artifacts = artifacts
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[str, Future[SceneResult]] = {}
+        self._done: dict[str, SceneResult] = {}
+        self.first_started: float | None = None
+        self.last_finished: float | None = None
+
+    def submit(self, scene_ids: Sequence[str]) -> None:
+        """Queue scenes; with several workers they start at once, in order."""
+        self._mark_start()
+        if self.workers < 2:
+            return
+        if self._pool is None:
+            # spawn, not fork: the parent may run the local server's threads and hold pxr state
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        for scene_id in scene_ids:
+            if scene_id not in self._futures and scene_id not in self._done:
+                self._futures[scene_id] = self._pool.submit(
+                    check_scene, self.target, scene_id, self.options, self.artifacts
+                )
+
+    def result(self, scene_id: str) -> SceneResult:
+        """The scene's result, waiting for (or running) its check."""
+        if scene_id not in self._done:
+            self._mark_start()
+            future = self._futures.pop(scene_id, None)
+            self._done[scene_id] = (
+                future.result()
+                if future is not None
+                else check_scene(self.target, scene_id, self.options, self.artifacts)
+            )
+            self.last_finished = time.perf_counter()
+        return self._done[scene_id]
+
+    def elapsed(self) -> float:
+        if self.first_started is None or self.last_finished is None:
+            return 0.0
+        return self.last_finished - self.first_started
+
+    def _mark_start(self) -> None:
+        if self.first_started is None:
+            self.first_started = time.perf_counter()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Scheduler:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def new_report(target: str, workers: int, options: CheckOptions) -> Report:
+    return Report(
+        target=target,
+        workers=workers,
+        settings=options.to_json(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def run(
+    target: Target,
+    scene_ids: Sequence[str],
+    options: CheckOptions,
+    workers: int = 1,
+    artifacts: Path | None = None,
+    on_result: Callable[[SceneResult], None] | None = None,
+) -> Report:
+    """Check every scene; `on_result` sees each result as it arrives (in the given order)."""
+    report = new_report(target.base_url, workers, options)
+    with Scheduler(target, options, workers, artifacts) as scheduler:
+        scheduler.submit(scene_ids)
+        for scene_id in scene_ids:
+            result = scheduler.result(scene_id)
+            report.scenes.append(result)
+            if on_result is not None:
+                on_result(result)
+        report.elapsed_seconds = scheduler.elapsed()
+    return report
+
+
+def write_reports(report: Report, directory: Path) -> tuple[Path, Path]:
+    """`report.json` and `report.html` in `directory` (thumbnails are already in it)."""
+    return write_json(report, directory / "report.json"), write_html(
+        report, directory / "report.html"
+    )
