@@ -17,6 +17,9 @@ their dimensions by a hash of the prompt, so the same prompt always yields the s
 Fixed (welded) bases are what stays put in a workcell: arms, grippers (mounted), conveyors and
 furniture. Crates and mobile bases move, so they float (a free joint in MuJoCo, no world joint in
 USD). An arm's DOF count comes from "6-DOF", "6 axis", "six-axis" and the like, clamped to 1..12.
+A few stated sizes are honoured too, clamped to sane ranges: an arm's "0.9 m reach", a conveyor's
+length ("2 m belt conveyor"), a table's "1.2 m by 0.8 m", a crate's "0.6 m cube" and a shelf's
+"four-level"; anything else about size comes from the hash.
 Every asset's origin is the centre of its footprint on the floor, Z up, so a pose with z = 0
 stands it on the ground. Masses come from geometry and material densities; drive gains come from
 the inertia each joint moves (see ``_drive``).
@@ -98,6 +101,15 @@ _DOF_RE = re.compile(
     re.IGNORECASE,
 )
 
+_METRES = r"(\d+(?:\.\d+)?)\s*(?:m|metres?|meters?)\b"
+_REACH_RE = re.compile(_METRES + r"\s+reach|reach\s+(?:of\s+)?" + _METRES, re.IGNORECASE)
+_LENGTH_RE = re.compile(_METRES, re.IGNORECASE)
+_BY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:m\b)?\s*(?:by|x|×)\s*" + _METRES, re.IGNORECASE)
+_CUBE_RE = re.compile(_METRES + r"\s+cube", re.IGNORECASE)
+_LEVELS_RE = re.compile(
+    r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")[\s-]*(?:levels?|tiers?|shelves)\b", re.IGNORECASE
+)
+
 _KEYWORDS: tuple[tuple[Kind, str], ...] = (
     (Kind.MOBILE_BASE, r"mobile|wheeled|agv|amr|rover"),
     (Kind.ARM, r"arms?|manipulators?|robot|robotic|\d+[\s-]*dof|dof"),
@@ -120,12 +132,25 @@ def recognise(prompt: str) -> Kind:
 
 def requested_dof(prompt: str) -> int:
     """The DOF count a prompt asks for ("6-DOF", "seven axis"), clamped to 1..MAX_DOF."""
-    match = _DOF_RE.search(prompt)
+    return _count(_DOF_RE, prompt, DEFAULT_DOF, 1, MAX_DOF)
+
+
+def _count(pattern: re.Pattern[str], prompt: str, default: int, lo: int, hi: int) -> int:
+    match = pattern.search(prompt)
     if match is None:
-        return DEFAULT_DOF
+        return default
     token = match.group(1).lower()
-    count = _NUMBER_WORDS[token] if token in _NUMBER_WORDS else int(token)
-    return max(1, min(MAX_DOF, count))
+    return max(lo, min(hi, _NUMBER_WORDS[token] if token in _NUMBER_WORDS else int(token)))
+
+
+def _stated(
+    pattern: re.Pattern[str], prompt: str, lo: float, hi: float
+) -> tuple[float, ...] | None:
+    """The sizes a prompt states through ``pattern``'s groups, clamped to [lo, hi]."""
+    match = pattern.search(prompt)
+    if match is None:
+        return None
+    return tuple(max(lo, min(hi, float(g))) for g in match.groups() if g is not None)
 
 
 @lru_cache(maxsize=256)
@@ -215,7 +240,7 @@ def _arm_axis(index: int) -> Axis:
 def _arm(prompt: str, rng: random.Random) -> AssetDescription:
     dof = requested_dof(prompt)
     base_r, base_h = _dim(rng, 0.09, 0.14), _dim(rng, 0.12, 0.2)
-    reach = _dim(rng, 0.8, 1.5)
+    reach = (_stated(_REACH_RE, prompt, 0.3, 3.0) or (_dim(rng, 0.8, 1.5),))[0]
     radius0 = _dim(rng, 0.05, 0.07)
     weights = [0.72**i for i in range(dof)]
     gap = 0.005  # clearance between consecutive links' capsules
@@ -301,7 +326,8 @@ def _gripper(prompt: str, rng: random.Random) -> AssetDescription:
 
 
 def _conveyor(prompt: str, rng: random.Random) -> AssetDescription:
-    length, width, height = _dim(rng, 1.2, 3.0), _dim(rng, 0.4, 0.8), _dim(rng, 0.6, 0.9)
+    length = (_stated(_LENGTH_RE, prompt, 0.5, 10.0) or (_dim(rng, 1.2, 3.0),))[0]
+    width, height = _dim(rng, 0.4, 0.8), _dim(rng, 0.6, 0.9)
     roller_r = _dim(rng, 0.03, 0.045)
     rail = (0.04, 0.1)  # thickness, height
     rail_y = width / 2 + rail[0] / 2
@@ -354,7 +380,8 @@ def _static(kind: Kind, body: Body) -> AssetDescription:
 
 
 def _table(prompt: str, rng: random.Random) -> AssetDescription:
-    length, width, height = _dim(rng, 0.8, 1.8), _dim(rng, 0.6, 1.0), _dim(rng, 0.7, 0.8)
+    length, width = _stated(_BY_RE, prompt, 0.3, 4.0) or (_dim(rng, 0.8, 1.8), _dim(rng, 0.6, 1.0))
+    height = _dim(rng, 0.7, 0.8)
     top = _dim(rng, 0.03, 0.04)
     leg_h = height - top
     legs = [
@@ -380,7 +407,7 @@ def _table(prompt: str, rng: random.Random) -> AssetDescription:
 
 def _shelf(prompt: str, rng: random.Random) -> AssetDescription:
     width, depth, height = _dim(rng, 0.8, 1.5), _dim(rng, 0.3, 0.5), _dim(rng, 1.2, 2.0)
-    levels = rng.randint(3, 5)
+    levels = _count(_LEVELS_RE, prompt, rng.randint(3, 5), 2, 8)
     t = 0.018
     sides = [
         (
@@ -432,7 +459,12 @@ def _bin(prompt: str, rng: random.Random) -> AssetDescription:
 def _crate(prompt: str, rng: random.Random) -> AssetDescription:
     parcel = re.search(r"\b(?:box(?:es)?|cartons?|parcels?|packages?)\b", prompt, re.IGNORECASE)
     lo, hi = (0.15, 0.5) if parcel else (0.3, 0.8)
-    size = (_dim(rng, lo, hi), _dim(rng, lo, hi), _dim(rng, lo, hi))
+    cube = _stated(_CUBE_RE, prompt, 0.05, 3.0)
+    size = (
+        (cube[0], cube[0], cube[0])
+        if cube
+        else (_dim(rng, lo, hi), _dim(rng, lo, hi), _dim(rng, lo, hi))
+    )
     name = "box" if parcel else "crate"
     body = _body(
         name,

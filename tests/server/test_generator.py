@@ -78,6 +78,29 @@ def test_arm_honours_the_requested_dof(prompt: str, dof: int) -> None:
     assert [j.name for j in arm.joints] == [f"joint{i + 1}" for i in range(dof)]
 
 
+def _extent(asset: AssetDescription, axis: int) -> float:
+    """Extent of the root body's boxes along ``axis``."""
+    spans = [
+        (g.pos[axis], g.shape.size[axis] / 2) for g in asset.root.geoms if isinstance(g.shape, Box)
+    ]
+    return float(max(c + h for c, h in spans) - min(c - h for c, h in spans))
+
+
+def test_stated_sizes_are_honoured_and_clamped() -> None:
+    arm = generate("6-DOF industrial robot arm with a 0.9 m reach")
+    links = arm.bodies[1:]
+    reach = links[-1].origin[2] + 2 * links[-1].geoms[0].pos[2] - links[0].origin[2]
+    assert reach == pytest.approx(0.9, abs=0.05)  # short wrist links are padded to stay solid
+    assert _extent(generate("2 m belt conveyor with powered rollers"), 0) == pytest.approx(2.0)
+    table = generate("steel work table, 1.2 m by 0.8 m")
+    assert (_extent(table, 0), _extent(table, 1)) == pytest.approx((1.2, 0.8))
+    crate = generate("wooden shipping crate, 0.6 m cube")
+    assert crate.root.geoms[0].shape == Box((0.6, 0.6, 0.6))
+    assert generate("huge crate, 50 m cube").root.geoms[0].shape == Box((3.0, 3.0, 3.0))
+    boards = [g for g in generate("four-level steel storage shelf").root.geoms if "board" in g.name]
+    assert len(boards) == 4
+
+
 def test_fixed_and_floating_bases() -> None:
     floating = {k for p, k in KIND_PROMPTS if not generate(p).fixed_base}
     assert floating == {Kind.CRATE, Kind.MOBILE_BASE}

@@ -17,11 +17,12 @@ import mujoco
 import numpy as np
 import pytest
 from pxr import Gf, Usd, UsdGeom, UsdPhysics
-from test_export_cases import PROMPTS, open_usd, rendered_scene, scene_placements
 
 from gizmo_server.description import AssetDescription
 from gizmo_server.exports import PlacementInput, render_asset
 from gizmo_server.generator import generate
+
+from .test_export_cases import PROMPTS, open_usd, rendered_scene, scene_placements
 
 AXES = {
     "X": np.array([1.0, 0.0, 0.0]),

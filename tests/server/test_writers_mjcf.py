@@ -5,9 +5,10 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
-from test_export_cases import rendered_scene, scene_placements
 
 from gizmo_server.generator import generate
+
+from .test_export_cases import rendered_scene, scene_placements
 
 NAMED_TYPES = [
     mujoco.mjtObj.mjOBJ_BODY,

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, UsdUtils, UsdValidation
-from test_export_cases import open_usd, rendered_scene, scene_placements
 
 from gizmo_server.generator import generate
+
+from .test_export_cases import open_usd, rendered_scene, scene_placements
 
 VALIDATOR_KEYWORDS = [
     "UsdCoreValidators",
