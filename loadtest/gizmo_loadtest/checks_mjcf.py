@@ -28,6 +28,7 @@ from .placements import (
     expected_placements,
     match,
     matching_findings,
+    placement_mentioned,
 )
 
 __all__ = ["check_mjcf"]
@@ -76,6 +77,7 @@ def check_mjcf(
                 "mjcf.load",
                 f"MuJoCo cannot load the export, so none of the {len(scene.assets)} placements "
                 f"could be checked: {exc.message}",
+                placement=_placement_at_line(path, exc.line, scene),
                 where=f"line {exc.line}" if exc.line is not None else None,
             )
         )
@@ -91,6 +93,15 @@ def check_mjcf(
             result.notes.append(f"no thumbnail: {exc.message}")
     _check_stepping(model, data, options.steps, labels, result)
     return result
+
+
+def _placement_at_line(path: Path, line: int | None, scene: Scene) -> str | None:
+    """The placement whose elements the file was describing when MuJoCo gave up at `line`."""
+    if line is None or not path.is_file() or path.suffix.lower() == ".zip":
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        head = "".join(handle.readline() for _ in range(line))
+    return placement_mentioned(head, scene)
 
 
 def _check_roots(
@@ -137,37 +148,39 @@ def _check_stepping(
     labels: dict[int, str],
     result: FormatResult,
 ) -> None:
-    """Step `steps` times: the state must stay finite and MuJoCo must not warn of instability."""
+    """Step `steps` times from t=0: the state must stay finite and MuJoCo must not warn of
+    instability. Stops at the first problem (after it MuJoCo only resets and warns again)."""
     mujoco.mj_resetData(model, data)
     started = time.perf_counter()
-    for step in range(steps):
+    step = 0
+    for step in range(1, steps + 1):
         mujoco.mj_step(model, data)
-        body = _first_non_finite(model, data)
-        if body is not None:
+        problem = _instability(model, data)
+        if problem is not None:
+            message, body = problem
             result.findings.append(
                 Finding(
-                    "mjcf.non_finite",
-                    f"the state became NaN/Inf at step {step + 1} of {steps}",
-                    placement=_label(model, body, labels),
-                    where=_body_name(model, body),
+                    "mjcf.unstable",
+                    f"{message} at step {step} of {steps}",
+                    placement=_label(model, body, labels) if body is not None else None,
+                    where=_body_name(model, body) if body is not None else None,
                 )
             )
             break
-    result.stats.update(steps=steps, step_seconds=time.perf_counter() - started)
+    result.stats.update(steps=step, step_seconds=time.perf_counter() - started)
+
+
+def _instability(model: mujoco.MjModel, data: mujoco.MjData) -> tuple[str, int | None] | None:
+    """What went wrong in the last step and the body it hit, or None."""
     for warning, quantity in _INSTABILITY.items():
         info = data.warning[warning]
-        if info.number == 0:
-            continue
-        body = _body_of_warning(model, warning, int(info.lastinfo))
-        result.findings.append(
-            Finding(
-                "mjcf.unstable",
-                f"MuJoCo warned {info.number} time(s) in {steps} steps of a NaN, Inf or huge "
-                f"{quantity} and reset the simulation",
-                placement=_label(model, body, labels) if body is not None else None,
-                where=_body_name(model, body) if body is not None else None,
+        if info.number:
+            return (
+                f"MuJoCo found a NaN, Inf or huge {quantity} and reset the simulation",
+                _body_of_warning(model, warning, int(info.lastinfo)),
             )
-        )
+    body = _first_non_finite(model, data)
+    return ("the state became NaN/Inf", body) if body is not None else None
 
 
 def _first_non_finite(model: mujoco.MjModel, data: mujoco.MjData) -> int | None:

@@ -29,6 +29,7 @@ from .placements import (
     expected_placements,
     match,
     matching_findings,
+    placement_mentioned,
     rotation_angle,
 )
 
@@ -73,11 +74,13 @@ def check_usd(path: Path, scene: Scene, options: CheckOptions) -> FormatResult:
     try:
         stage = Usd.Stage.Open(str(path))
     except Tf.ErrorException as exc:
+        reason = _open_failure(path, exc)
         result.findings.append(
             Finding(
                 "usd.open",
                 f"the stage cannot be opened, so none of the {len(scene.assets)} placements could "
-                f"be checked: {_open_failure(path, exc)}",
+                f"be checked: {reason}",
+                placement=placement_mentioned(reason, scene),
             )
         )
         return result
@@ -180,9 +183,7 @@ def _candidates(stage: Usd.Stage, scene: Scene) -> list[tuple[str | None, Usd.Pr
         return tagged
     parent = stage.GetDefaultPrim() or stage.GetPseudoRoot()
     known = [p.id for p in scene.assets if p.id]
-    children = [
-        c for c in parent.GetChildren() if c.IsA(UsdGeom.Xformable) and not c.IsA(UsdPhysics.Scene)
-    ]
+    children = [c for c in parent.GetChildren() if c.IsA(UsdGeom.Xform)]
     return [(_id_from_name(c.GetName(), known), c) for c in children]
 
 

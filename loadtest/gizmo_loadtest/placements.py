@@ -25,6 +25,7 @@ __all__ = [
     "expected_placements",
     "match",
     "matching_findings",
+    "placement_mentioned",
 ]
 
 T = TypeVar("T")
@@ -170,3 +171,15 @@ def matching_findings(
 
 
 ORDER_NOTE = "the export carries no placement ids; placements were matched by order"
+
+
+def placement_mentioned(text: str, scene: Scene) -> str | None:
+    """The placement whose id occurs last in `text`: where a broken file breaks off, or the
+    placement a loader's error message names."""
+    best: str | None = None
+    best_at = -1
+    for expected in expected_placements(scene):
+        at = text.rfind(expected.placement.id) if expected.placement.id else -1
+        if at > best_at:
+            best, best_at = expected.label, at
+    return best

@@ -1,0 +1,226 @@
+"""The demo workcell's healthy exports, and deliberately broken copies of them.
+
+Each damaging function copies a healthy file and injects one bug of the kind exporters really
+ship (see `../shared/notes/usd.md` §3): nothing here is written by hand from scratch. USD edits
+go through pxr on the flattened stage; MJCF edits through the XML tree.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from pxr import Gf, Usd, UsdGeom, UsdPhysics
+
+from gizmo_client.models import PlacedAsset, Scene
+
+
+@dataclass(frozen=True)
+class Workcell:
+    """The demo workcell as the API describes it, and its two exports as the server renders them."""
+
+    scene: Scene
+    usd: Path
+    mjcf: Path
+
+    def placement(self, name: str, nth: int = 0) -> PlacedAsset:
+        """The nth placement of the asset called `name` (the workcell holds two grippers)."""
+        return [p for p in self.scene.assets if p.name == name][nth]
+
+
+def _open(src: Path) -> Usd.Stage:
+    return Usd.Stage.Open(str(src))
+
+
+def _save_usd(stage: Usd.Stage, dst: Path) -> Path:
+    stage.GetRootLayer().Export(str(dst))
+    return dst
+
+
+def _placement_prim(stage: Usd.Stage, placement: PlacedAsset) -> Usd.Prim:
+    prim = stage.GetPrimAtPath(f"/World/{placement.id}")
+    assert prim, f"the healthy export has no /World/{placement.id}"
+    return prim
+
+
+def usd_wire_order_quaternion(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """The classic bug: the wire's {x, y, z, w} handed straight to Gf.Quatd(w, (x, y, z))."""
+    stage = _open(src)
+    xformable = UsdGeom.Xformable(_placement_prim(stage, placement))
+    orient = next(
+        op for op in xformable.GetOrderedXformOps() if op.GetOpType() == UsdGeom.XformOp.TypeOrient
+    )
+    x, y, z, w = placement.rotation.to_xyzw()
+    orient.Set(Gf.Quatd(x, Gf.Vec3d(y, z, w)))  # the bug, on purpose
+    return _save_usd(stage, dst)
+
+
+def usd_anchor_not_moved(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """A fixed-base asset whose world-anchored root joint keeps the asset-local anchor.
+
+    The joint's body0 is the world, so localPos0/localRot0 are world coordinates; an exporter
+    that places the asset but forgets to override them leaves the anchor at the asset origin.
+    """
+    stage = _open(src)
+    root = _placement_prim(stage, placement)
+    joint = next(
+        UsdPhysics.Joint(p)
+        for p in Usd.PrimRange(root)
+        if p.IsA(UsdPhysics.Joint) and not UsdPhysics.Joint(p).GetBody0Rel().GetTargets()
+    )
+    to_asset = UsdGeom.XformCache().GetLocalToWorldTransform(root).GetInverse()
+    anchor = Gf.Matrix4d(Gf.Rotation(Gf.Quatd(joint.GetLocalRot0Attr().Get())), Gf.Vec3d(0.0))
+    anchor.SetTranslateOnly(Gf.Vec3d(joint.GetLocalPos0Attr().Get()))
+    local = anchor * to_asset
+    joint.GetLocalPos0Attr().Set(Gf.Vec3f(local.ExtractTranslation()))
+    joint.GetLocalRot0Attr().Set(Gf.Quatf(local.ExtractRotationQuat()))
+    return _save_usd(stage, dst)
+
+
+def usd_without_physics_scene(src: Path, dst: Path) -> Path:
+    stage = _open(src)
+    for prim in [p for p in stage.Traverse() if p.IsA(UsdPhysics.Scene)]:
+        stage.RemovePrim(prim.GetPath())
+    return _save_usd(stage, dst)
+
+
+def usd_y_up(src: Path, dst: Path) -> Path:
+    stage = _open(src)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    return _save_usd(stage, dst)
+
+
+def usd_without_placement(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    stage = _open(src)
+    stage.RemovePrim(_placement_prim(stage, placement).GetPath())
+    return _save_usd(stage, dst)
+
+
+def usd_moved(
+    src: Path, dst: Path, placement: PlacedAsset, offset: tuple[float, float, float]
+) -> Path:
+    """The placement's translate op shifted by `offset` metres."""
+    stage = _open(src)
+    xformable = UsdGeom.Xformable(_placement_prim(stage, placement))
+    translate = next(
+        op
+        for op in xformable.GetOrderedXformOps()
+        if op.GetOpType() == UsdGeom.XformOp.TypeTranslate
+    )
+    translate.Set(translate.Get() + Gf.Vec3d(*offset))
+    return _save_usd(stage, dst)
+
+
+def usd_without_articulation_root(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    stage = _open(src)
+    for prim in Usd.PrimRange(_placement_prim(stage, placement)):
+        if prim.HasAPI(UsdPhysics.ArticulationRootAPI):
+            prim.RemoveAPI(UsdPhysics.ArticulationRootAPI)
+    return _save_usd(stage, dst)
+
+
+def usd_half_mass_properties(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """diagonalInertia without principalAxes: invalid for OpenUSD's RigidBodyChecker."""
+    stage = _open(src)
+    for prim in Usd.PrimRange(_placement_prim(stage, placement)):
+        if prim.HasAPI(UsdPhysics.MassAPI):
+            prim.RemoveProperty("physics:principalAxes")
+            break
+    return _save_usd(stage, dst)
+
+
+def usd_reference_to_missing_file(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    stage = _open(src)
+    _placement_prim(stage, placement).GetReferences().AddReference("./assets/gone.usd")
+    return _save_usd(stage, dst)
+
+
+def strip_usd_placement_ids(src: Path, dst: Path) -> Path:
+    """An export from a service that names prims freely and tags nothing: order is all left."""
+    stage = _open(src)
+    for prim in list(stage.Traverse()):
+        if prim.HasAttribute("gizmo:placementId"):
+            prim.RemoveProperty("gizmo:placementId")
+    return _save_usd(stage, dst)
+
+
+def truncate(src: Path, dst: Path, keep: float = 0.5) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * keep)])
+    return dst
+
+
+# ------------------------------------------------------------------ MJCF
+
+
+def _parse(src: Path) -> ET.ElementTree[ET.Element]:
+    return ET.parse(src)
+
+
+def _root_body(tree: ET.ElementTree[ET.Element], placement: PlacedAsset) -> ET.Element:
+    worldbody = tree.getroot().find("worldbody")
+    assert worldbody is not None
+    body = next(
+        b for b in worldbody.findall("body") if b.get("name", "").startswith(f"{placement.id}/")
+    )
+    return body
+
+
+def mjcf_moved(
+    src: Path, dst: Path, placement: PlacedAsset, offset: tuple[float, float, float]
+) -> Path:
+    tree = _parse(src)
+    body = _root_body(tree, placement)
+    pos = [float(v) for v in body.get("pos", "0 0 0").split()]
+    body.set("pos", " ".join(repr(p + d) for p, d in zip(pos, offset, strict=True)))
+    tree.write(dst)
+    return dst
+
+
+def mjcf_wire_order_quaternion(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """MJCF wants quat="w x y z"; the bug writes the wire's x y z w."""
+    tree = _parse(src)
+    x, y, z, w = placement.rotation.to_xyzw()
+    _root_body(tree, placement).set("quat", f"{x!r} {y!r} {z!r} {w!r}")  # the bug, on purpose
+    tree.write(dst)
+    return dst
+
+
+def mjcf_without_placement(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """Drop the placement's bodies and everything that refers to them, so it still compiles."""
+    tree = _parse(src)
+    prefix = f"{placement.id}/"
+    parents = {child: parent for parent in tree.iter() for child in parent}
+    doomed = {e for e in tree.iter() if any(v.startswith(prefix) for v in e.attrib.values())}
+    for element in doomed:
+        if parents[element] not in doomed:
+            parents[element].remove(element)
+    tree.write(dst)
+    return dst
+
+
+def mjcf_unstable(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """One hinge of the placement given an absurd spring, unlimited: explicit integration of a
+    1e12 N*m/rad spring at 2 ms diverges within a few steps."""
+    tree = _parse(src)
+    hinge = next(
+        j for j in _root_body(tree, placement).iter("joint") if j.get("type", "hinge") == "hinge"
+    )
+    hinge.attrib.pop("range", None)
+    hinge.set("limited", "false")
+    hinge.set("stiffness", "1e12")
+    hinge.set("springref", "1")
+    tree.write(dst)
+    return dst
+
+
+def strip_mjcf_placement_ids(src: Path, dst: Path) -> Path:
+    """Every `<placement id>/` name prefix removed (`pla_x/base` becomes `pla_x_base`)."""
+    tree = _parse(src)
+    for element in tree.iter():
+        for key, value in element.attrib.items():
+            if value.startswith("pla_") and "/" in value:
+                element.set(key, value.replace("/", "_", 1))
+    tree.write(dst)
+    return dst
