@@ -6,13 +6,15 @@ their dimensions by a hash of the prompt, so the same prompt always yields the s
 | kind          | keywords (first match wins, in this order)       | base    | joints            |
 |---------------|--------------------------------------------------|---------|-------------------|
 | mobile base   | mobile, wheeled, agv, amr, rover                 | free    | 2 wheel hinges    |
-| arm           | arm, manipulator, robot, "N-DOF"/"N-axis"        | welded  | N revolute (def 6)|
+| arm           | arm, manipulator, scara, "N-DOF", "N-axis"       | welded  | N revolute (def 6)|
 | gripper       | gripper, jaw, pincer, end effector               | welded  | 2 prismatic       |
 | conveyor      | conveyor, belt, roller                           | welded  | rollers (hinges)  |
 | table         | table, desk, workbench, bench                    | welded  | none              |
 | shelf         | shelf, shelving, rack, bookcase                  | welded  | none              |
 | bin           | bin, tote, basket, container                     | welded  | none              |
-| crate         | crate, box, carton, parcel, package; ANY OTHER   | free    | none              |
+| crate         | crate, box, carton, parcel, package              | free    | none              |
+| arm           | robot, robotic (nothing more specific said)      | welded  | N revolute        |
+| crate         | anything else                                    | free    | none              |
 
 Fixed (welded) bases are what stays put in a workcell: arms, grippers (mounted), conveyors and
 furniture. Crates and mobile bases move, so they float (a free joint in MuJoCo, no world joint in
@@ -96,29 +98,26 @@ _NUMBER_WORDS = {
         ]
     )
 }
-_DOF_RE = re.compile(
-    r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")[\s-]*(?:dof|d\.o\.f\.?|axis|axes|joints?)\b",
-    re.IGNORECASE,
-)
+_COUNT = r"(\d+|" + "|".join(_NUMBER_WORDS) + ")"
+_DOF_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:dof|d\.o\.f\.?|axis|axes|joints?)\b", re.IGNORECASE)
 
 _METRES = r"(\d+(?:\.\d+)?)\s*(?:m|metres?|meters?)\b"
 _REACH_RE = re.compile(_METRES + r"\s+reach|reach\s+(?:of\s+)?" + _METRES, re.IGNORECASE)
 _LENGTH_RE = re.compile(_METRES, re.IGNORECASE)
 _BY_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:m\b)?\s*(?:by|x|×)\s*" + _METRES, re.IGNORECASE)
 _CUBE_RE = re.compile(_METRES + r"\s+cube", re.IGNORECASE)
-_LEVELS_RE = re.compile(
-    r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")[\s-]*(?:levels?|tiers?|shelves)\b", re.IGNORECASE
-)
+_LEVELS_RE = re.compile(rf"\b{_COUNT}[\s-]*(?:levels?|tiers?|shelves)\b", re.IGNORECASE)
 
 _KEYWORDS: tuple[tuple[Kind, str], ...] = (
     (Kind.MOBILE_BASE, r"mobile|wheeled|agv|amr|rover"),
-    (Kind.ARM, r"arms?|manipulators?|robot|robotic|\d+[\s-]*dof|dof"),
+    (Kind.ARM, rf"arms?|manipulators?|scara|dof|{_COUNT}[\s-]*(?:dof|axis|axes)"),
     (Kind.GRIPPER, r"grippers?|jaws?|pincers?|end[\s-]*effectors?"),
     (Kind.CONVEYOR, r"conveyors?|belts?|rollers?"),
     (Kind.TABLE, r"tables?|desks?|workbench(?:es)?|bench(?:es)?"),
     (Kind.SHELF, r"shel(?:f|ves)|shelving|racks?|bookcases?"),
     (Kind.BIN, r"bins?|totes?|baskets?|containers?"),
     (Kind.CRATE, r"crates?|box(?:es)?|cartons?|parcels?|packages?"),
+    (Kind.ARM, r"robots?|robotic"),  # a bare "robot" is an arm, after every specific kind
 )
 
 

@@ -30,6 +30,11 @@ from gizmo_server.generator import generate, recognise, requested_dof
 KIND_PROMPTS = [
     ("a 6-DOF industrial arm", Kind.ARM),
     ("SCARA robot", Kind.ARM),
+    ("a six-axis welder", Kind.ARM),
+    ("industrial robot", Kind.ARM),
+    ("robotic gripper", Kind.GRIPPER),
+    ("two-joint gripper", Kind.GRIPPER),
+    ("z axis rotary table", Kind.TABLE),  # a bare "robot" yields to any specific kind
     ("collaborative manipulator", Kind.ARM),
     ("parallel-jaw gripper", Kind.GRIPPER),
     ("two-finger end effector", Kind.GRIPPER),
