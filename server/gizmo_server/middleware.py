@@ -82,6 +82,9 @@ def _check_json(body: bytes) -> None:
 class BodyGuard:
     """Reads write requests' bodies up front: size cap (413), JSON only, strict JSON (400).
 
+    A body without Content-Type is taken as JSON; one declared as anything else but JSON
+    (`application/json` or `*/*+json`) is refused with a message saying what to send.
+
     The body is then replayed to the app and kept for `request_body` (idempotency hashes it).
     An over-long body is still drained (up to 16 times the cap) before answering, so the client
     reads a clean 413 instead of a connection reset in the middle of its upload.
@@ -111,6 +114,8 @@ class BodyGuard:
         except ApiError as error:
             await error.response()(scope, receive, send)
             return
+        if not content_type:  # lenient: a body without a type is read as the JSON it must be
+            scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
         scope[_BODY] = body
         delivered = False
 
@@ -152,4 +157,5 @@ class BodyGuard:
             "body_too_large",
             f"The request body is larger than {self.max_bytes} bytes; requests carry small "
             "JSON objects.",
+            headers={"Connection": "close"},  # the rest of the body is not read
         )
