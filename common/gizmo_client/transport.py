@@ -1,8 +1,10 @@
 """HTTP transport: one session, timeouts on every call, retries with backoff and full jitter.
 
 What is retried: connection errors and timeouts, 429 (honouring `Retry-After`), 502/503/504, and
-500 for reads. Every POST carries a fresh `Idempotency-Key` per logical call, so retrying it never
-creates a second resource. The API key is attached per request to the API base URL only.
+500 for reads. A write is retried only when it carries an `Idempotency-Key` (by default every POST
+gets a fresh one per logical call, so the server replays instead of creating a second resource);
+a write without one is retried only where it provably never ran (429, connect timeout).
+The API key is attached per request to the API base URL only.
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _retryable_status(status: int, method: str) -> bool:
-    return status in (429, 502, 503, 504) or (status == 500 and method == "GET")
+def _retryable_status(status: int, replay_safe: bool) -> bool:
+    return status == 429 or (replay_safe and status in (500, 502, 503, 504))
 
 
 class Transport:
@@ -105,12 +107,18 @@ class Transport:
         *,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
+        idempotent: bool = True,
     ) -> Any:
-        """Send one logical API call (with retries) and return the decoded JSON body."""
+        """Send one logical API call (with retries) and return the decoded JSON body.
+
+        `idempotent=False` sends a write without an `Idempotency-Key`, and so never retries it
+        where it may have run."""
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self._api_key}"}
-        if method != "GET":
+        replay_safe = method in ("GET", "HEAD")
+        if not replay_safe and idempotent:
             headers["Idempotency-Key"] = f"gz-{uuid.uuid4().hex}"
+            replay_safe = True
         attempt = 0
         while True:
             started = time.monotonic()
@@ -129,12 +137,16 @@ class Transport:
                     f"({type(exc).__name__})"
                 )
                 retry_after = None
+                if not replay_safe and not isinstance(exc, requests.ConnectTimeout):
+                    raise error from exc
             except requests.RequestException as exc:
                 error = GizmoConnectionError(
                     f"{method} {path} could not reach {self.base_url} after {attempt + 1} "
                     f"attempt(s): {type(exc).__name__}"
                 )
                 retry_after = None
+                if not replay_safe:
+                    raise error from exc
             else:
                 request_id = response.headers.get("X-Request-Id")
                 logger.debug(
@@ -156,7 +168,7 @@ class Transport:
                     path=path,
                     retry_after=retry_after,
                 )
-                if not _retryable_status(response.status_code, method):
+                if not _retryable_status(response.status_code, replay_safe):
                     raise error
             if attempt >= self.retry.max_retries:
                 raise error
