@@ -1,0 +1,130 @@
+"""STAND-IN SMOKE TEST (not Kit): extension.py and window.py against `omni_standin`.
+
+What it shows: the Kit layer imports; enabling registers the Window-menu item and its action;
+the action opens the window; the window's widgets drive the real controller against the real
+local server (refresh fills the list, selecting shows placements); disabling removes menu, action,
+window and show-function; and a client that cannot import becomes a message in the window instead
+of a failed enable. What it cannot show: anything about real omni.ui (see omni_standin.py).
+
+Each case runs in a subprocess so the stand-in modules never leak into other tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kit_support import EXT_ROOT
+
+from gizmo_server.embedded import LocalServer
+
+SCRIPT = r"""
+import asyncio, json, sys
+if MODE == "unavailable":
+    sys.modules["pydantic"] = None
+import omni_standin
+omni_standin.install()
+import gizmo.scenes as package
+from gizmo.scenes.extension import ACTION_TOGGLE, MENU
+from gizmo.scenes.settings import EXT_NAME
+from gizmo.scenes.window import WINDOW_TITLE
+
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+ext = package.GizmoScenesExtension()
+ext.on_startup("gizmo.scenes-0.1.0")
+(item,) = omni_standin.MENUS[MENU]
+report = {"menu": item.name, "action": list(item.kwargs["onclick_action"]),
+          "ticked_before": item.kwargs["ticked_fn"]()}
+omni_standin.ACTIONS[(EXT_NAME, ACTION_TOGGLE)]()
+window = omni_standin.WINDOWS[WINDOW_TITLE]
+report["ticked_after"] = item.kwargs["ticked_fn"]()
+window.frame.build_fn()
+by_id = {w.identifier[len("gizmo_scenes_"):]: w for w in omni_standin.WIDGETS if w.identifier}
+report["widgets"] = sorted(by_id)
+
+async def until(check):
+    for _ in range(400):
+        if check():
+            return
+        await asyncio.sleep(0.025)
+    raise SystemExit("timeout: " + by_id["status"].text + " " + by_id["error"].text)
+
+if MODE == "server":
+    report["masked"] = by_id["api_key"].kwargs.get("password_mode")
+    by_id["refresh"].click()
+    tree = by_id["scene_list"]
+    loop.run_until_complete(until(lambda: len(tree.model.get_item_children()) >= 3))
+    rows = tree.model.get_item_children()
+    report["scenes"] = [r.cells[0].get_value_as_string() for r in rows]
+    report["reference_enabled_before"] = by_id["reference"].enabled
+    tree.selection_fn([r for r in rows if r.row.name == "Warehouse Workcell Alpha"])
+    placements = by_id["placements"].model
+    loop.run_until_complete(until(lambda: len(placements.get_item_children()) > 0))
+    report["placements"] = [r.row.asset_name for r in placements.get_item_children()]
+    report["reference_enabled_after"] = by_id["reference"].enabled
+    report["count"] = by_id["count"].text
+else:
+    report["unavailable"] = by_id["unavailable"].text
+ext.on_shutdown()
+report["left"] = {"menus": [i.name for i in omni_standin.MENUS[MENU]],
+                  "actions": list(map(list, omni_standin.ACTIONS)),
+                  "windows": list(omni_standin.WINDOWS), "show_fns": list(omni_standin.SHOW_FNS)}
+print(json.dumps(report))
+"""
+
+
+def _run(mode: str, env: dict[str, str]) -> dict[str, Any]:
+    paths = [str(Path(__file__).parent), str(EXT_ROOT / "vendor"), str(EXT_ROOT)]
+    result = subprocess.run(
+        [sys.executable, "-c", f"MODE = {mode!r}\n{SCRIPT}"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+        env={**os.environ, **env, "PYTHONPATH": os.pathsep.join(paths)},
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _assert_enabled_then_cleaned_up(report: dict[str, Any]) -> None:
+    assert report["menu"] == "Gizmo Scenes"
+    assert report["action"] == ["gizmo.scenes", "toggle_window"]
+    assert report["ticked_before"] is False and report["ticked_after"] is True
+    assert report["left"] == {"menus": [], "actions": [], "windows": [], "show_fns": []}
+
+
+def test_standin_panel_drives_the_real_controller(kit_server: LocalServer, tmp_path: Path) -> None:
+    report = _run(
+        "server",
+        {
+            "GIZMO_BASE_URL": kit_server.base_url,
+            "GIZMO_API_KEY": kit_server.api_key,
+            "GIZMO_CACHE_DIR": str(tmp_path / "cache"),
+        },
+    )
+    _assert_enabled_then_cleaned_up(report)
+    assert report["masked"] is True
+    assert {"refresh", "scene_list", "placements", "reference", "payload", "open"} <= set(
+        report["widgets"]
+    )
+    assert "Warehouse Workcell Alpha" in report["scenes"]
+    assert report["reference_enabled_before"] is False and report["reference_enabled_after"]
+    assert "Industrial Arm v1" in report["placements"]
+    assert report["count"].endswith("scenes") and report["count"].startswith(
+        f"{len(report['scenes'])} of "
+    )
+
+
+@pytest.mark.parametrize("mode", ["unavailable"])
+def test_standin_panel_explains_a_missing_client(mode: str) -> None:
+    report = _run(mode, {})
+    _assert_enabled_then_cleaned_up(report)
+    assert report["widgets"] == ["unavailable"]
+    assert "pydantic" in report["unavailable"] and "pip install" in report["unavailable"]
