@@ -204,10 +204,15 @@ def test_not_ready_gives_up_after_the_timeout_and_can_retry(
     assert "Industrial Arm v1" in error.asset_names
     assert controller.state.loaded == ()
 
+    other = next(r.id for r in controller.state.scenes if r.name == "Pick Station Beta")
+    controller.select(other)
     not_ready_server.configure_faults(None)
     controller.retry()
     retried = controller.state
     assert retried.status is Status.LOADED and retried.error is None
+    assert [e.scene_name for e in retried.loaded] == ["Warehouse Workcell Alpha"], (
+        "retry loads the scene that failed, not the one selected since"
+    )
 
 
 def test_rejected_key_shows_the_key_hint(

@@ -289,7 +289,11 @@ class PanelController:
                 )
             )
             return
-        self._start("load", lambda job: self._load(job, scene, mode), retry=lambda: self.load(mode))
+        self._start_load(scene, mode)
+
+    def _start_load(self, scene: SceneRow, mode: LoadMode) -> None:
+        retry = partial(self._start_load, scene, mode)  # the same scene, whatever is selected then
+        self._start("load", lambda job: self._load(job, scene, mode), retry=retry)
 
     def sync_now(self) -> None:
         """Check every loaded scene and bring changed ones up to date."""
@@ -321,6 +325,8 @@ class PanelController:
 
     def cancel(self) -> None:
         """Stop whatever is running (the stage is only edited at a job's very end)."""
+        if not self._jobs:
+            return
         for slot in list(self._jobs):
             self._cancel_slot(slot)
         self._set(progress=None, message="Cancelled.")
@@ -331,9 +337,6 @@ class PanelController:
         self._set(error=None)
         if action is not None:
             action()
-
-    def dismiss_error(self) -> None:
-        self._set(error=None)
 
     def save_connection(self, base_url: str, api_key: str | None) -> None:
         """Store the base URL (and the key, unless None); the next call uses a new client."""
