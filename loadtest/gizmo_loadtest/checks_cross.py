@@ -20,7 +20,8 @@ def check_cross(
     result = FormatResult(CROSS)
     unloaded = [r.format for r in (mjcf, usd) if r.load_seconds is None]
     if unloaded:
-        result.skipped = f"not compared: the {' and '.join(unloaded)} export did not load"
+        exports = "export" if len(unloaded) == 1 else "exports"
+        result.skipped = f"not compared: the {' and '.join(unloaded)} {exports} did not load"
         return result
     common = [key for key in mjcf.root_poses if key in usd.root_poses]
     result.stats["compared"] = len(common)

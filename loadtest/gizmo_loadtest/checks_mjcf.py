@@ -87,8 +87,10 @@ def check_mjcf(
 
     labels = _check_roots(model, data, scene, options, result)
     if thumbnail is not None:
+        render_started = time.perf_counter()
         try:
             gizmo_mujoco.render_png(model, data, thumbnail)
+            result.stats["thumbnail_seconds"] = time.perf_counter() - render_started
         except GizmoError as exc:
             result.notes.append(f"no thumbnail: {exc.message}")
     _check_stepping(model, data, options.steps, labels, result)

@@ -84,9 +84,10 @@ def check_scene(
                     fmt, [Finding("fetch", f"export or download failed: {exc}")]
                 )
                 continue
+            fetch_seconds = time.perf_counter() - fetch_started
             scene = scene or fetched.scene
             result = check_export(fmt, fetched.path, fetched.scene, options, thumbnail)
-            result.fetch_seconds = time.perf_counter() - fetch_started - (result.load_seconds or 0)
+            result.fetch_seconds = fetch_seconds
             result.from_cache = fetched.from_cache
             results[fmt] = result
         if scene is None:
