@@ -149,6 +149,29 @@ def test_payload_and_open_modes(
     assert controller.state.loaded == () and controller.state.status is Status.IDLE
 
 
+def test_remove_deletes_the_prim_or_forgets_one_already_gone(
+    make_controller: ControllerFactory, small_scene: Scene
+) -> None:
+    stage = isaac_like_stage()
+    before = stage.GetRootLayer().ExportToString()
+    controller = make_controller(stage=stage)
+    controller.refresh()
+    controller.select(small_scene.id)
+    controller.load(LoadMode.REFERENCE)
+    controller.load(LoadMode.PAYLOAD)
+    first, second = (e.prim_path for e in controller.state.loaded)
+    assert first is not None and second is not None
+
+    stage.RemovePrim(second)  # e.g. the user undid the addition
+    controller.remove(second)
+    assert [e.prim_path for e in controller.state.loaded] == [first]
+    assert controller.state.error is None
+
+    controller.remove(first)
+    assert controller.state.loaded == () and controller.state.status is Status.IDLE
+    assert stage.GetRootLayer().ExportToString() == before
+
+
 @pytest.fixture
 def not_ready_server() -> Iterator[LocalServer]:
     with LocalServer(demo=True, faults="export_not_ready:1.0") as server:

@@ -262,14 +262,11 @@ class PanelController:
         """Show only scenes whose name, description or id contain every word of `text`."""
         self._set(filter_text=text, scenes=self._filtered(self._all_scenes, text))
 
-    def select(self, scene_id: str | None) -> None:
-        """Show the placements of a scene (or clear the selection with None)."""
+    def select(self, scene_id: str) -> None:
+        """Show the placements of a scene."""
         current = self._state.selected
-        if scene_id is None:
-            self._cancel_slot("scene")
-            self._set(selected=None, placements=())
-            return
-        if current is not None and current.id == scene_id and self._state.placements:
+        shown_or_coming = bool(self._state.placements) or "scene" in self._jobs
+        if current is not None and current.id == scene_id and shown_or_coming:
             return
         row = next((r for r in self._all_scenes if r.id == scene_id), None)
         self._set(selected=row or SceneRow(id=scene_id, name=scene_id), placements=())
@@ -309,14 +306,17 @@ class PanelController:
         self._set(auto_sync=enabled)
 
     def remove(self, prim_path: str | None) -> None:
-        """Delete a loaded scene's prim; for a scene opened as the stage, just stop tracking it."""
+        """Delete a loaded scene's prim; for a scene opened as the stage, just stop tracking it.
+
+        A prim that is already gone (undone, deleted by hand) is simply dropped from the list.
+        """
         try:
-            if prim_path is not None:
-                self._stage.remove(prim_path)
+            if prim_path in {e.prim_path for e in self._stage.list_added()}:
+                self._stage.remove(str(prim_path))
         except Exception as exc:
             self._fail(exc, retry=None)
             return
-        kept = tuple(e for e in self._state.loaded if e.prim_path != prim_path)
+        kept = tuple(e for e in self._current_loaded() if e.prim_path != prim_path)
         self._set(loaded=kept, message=f"Removed {prim_path or 'the opened scene'}.")
 
     def rescan(self) -> None:

@@ -13,7 +13,7 @@ import omni.usd
 from pxr import Sdf, Usd
 
 from . import usd_ops
-from .data import LoadMode, UsdFileError
+from .data import LoadedScene, LoadMode, UsdFileError
 
 __all__ = ["KitStagePort"]
 
@@ -30,10 +30,17 @@ class KitStagePort(usd_ops.UsdStagePort):
 
     @property
     def stage(self) -> Usd.Stage:
+        """The open stage; a new one when none is open (only adding needs this)."""
         context = self._context
         if context.get_stage() is None:
             context.new_stage()
         return context.get_stage()
+
+    def root_file(self) -> str | None:
+        return super().root_file() if self._context.get_stage() is not None else None
+
+    def list_added(self) -> list[LoadedScene]:
+        return super().list_added() if self._context.get_stage() is not None else []
 
     def author(self, stage: Usd.Stage, path: Sdf.Path, asset: str, mode: LoadMode) -> None:
         """CreateReference/CreatePayload, so Ctrl+Z undoes it; never instanceable, so the

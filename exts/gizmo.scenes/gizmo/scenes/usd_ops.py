@@ -300,7 +300,7 @@ def remove_scene(stage: Usd.Stage, prim_path: str) -> None:
 
 def _walk_panel_prims(stage: Usd.Stage) -> Iterator[Usd.Prim]:
     local = _local_layers(stage)
-    walk = iter(Usd.PrimRange.Stage(stage, Usd.TraverseInstanceProxies(Usd.PrimAllPrimsPredicate)))
+    walk = iter(Usd.PrimRange.Stage(stage, Usd.PrimAllPrimsPredicate))
     for prim in walk:
         if _is_panel_prim(prim, local):
             yield prim

@@ -172,6 +172,7 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         previous, self._state = self._state, state
         if previous is None or previous.scenes != state.scenes:
             self._scenes.set_rows(state.scenes)
+            self._keep_selection(state)
         if previous is None or previous.placements != state.placements:
             self._placements.set_rows(state.placements)
         if previous is None or previous.loaded != state.loaded:
@@ -206,6 +207,13 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         self._w["cancel"].enabled = busy
         self._w["remove"].enabled = bool(state.loaded)
 
+    def _keep_selection(self, state: PanelState) -> None:
+        """New rows are new items: select the chosen scene's again (the controller ignores it)."""
+        tree = self._w.get("scene_list")
+        if tree is not None and state.selected is not None:
+            chosen = state.selected.id
+            tree.selection = [i for i in self._scenes.items if getattr(i.row, "id", None) == chosen]
+
     # ----------------------------------------------------------------- events
 
     def _on_refresh(self) -> None:
@@ -216,7 +224,8 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         if self._controller is None:
             return
         rows = [i.row for i in items if isinstance(i, RowItem) and isinstance(i.row, SceneRow)]
-        self._controller.select(rows[0].id if rows else None)
+        if rows:  # an empty selection comes from replaced rows too; keep the chosen scene
+            self._controller.select(rows[0].id)
 
     def _on_loaded_selected(self, items: list[Any]) -> None:
         rows = [i.row for i in items if isinstance(i, RowItem) and isinstance(i.row, LoadedScene)]
