@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gizmo_client.errors import GizmoError
 
-__all__ = ["MjcfLoadError", "NoDisplayError", "RenderError"]
+__all__ = ["MjcfLoadError", "RenderError", "ViewerUnavailableError"]
 
 _LINE = re.compile(r"(?:line|Line number=)\s*(\d+)")
 _ELEMENT = re.compile(r"Element(?: name)? '([^']*)'|XMLElement name=(\S+)")
@@ -71,8 +71,8 @@ def _reason(text: str) -> str:
     return reason or "MuJoCo gave no reason"
 
 
-class NoDisplayError(GizmoError):
-    """The interactive viewer needs a display; MuJoCo would otherwise end the process."""
+class ViewerUnavailableError(GizmoError):
+    """The interactive viewer cannot open here (no display; macOS without `mjpython`)."""
 
     hint = (
         "Run with --headless (load, step, and --render a PNG), or start a virtual display: "

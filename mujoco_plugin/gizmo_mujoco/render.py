@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 
@@ -17,13 +18,22 @@ __all__ = ["overview_camera", "render_png", "render_rgb"]
 _SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software")
 
 
-def overview_camera(model: mujoco.MjModel) -> mujoco.MjvCamera:
-    """A free camera looking down at the whole model from a three-quarter angle."""
+def overview_camera(model: mujoco.MjModel, data: mujoco.MjData) -> mujoco.MjvCamera:
+    """A free camera framing every solid geom (an infinite floor would push it far away) from a
+    three-quarter view above."""
     camera = mujoco.MjvCamera()
     mujoco.mjv_defaultFreeCamera(model, camera)
-    camera.azimuth = 135.0
-    camera.elevation = -30.0
-    camera.distance = 1.4 * max(float(model.stat.extent), 0.1)
+    camera.azimuth, camera.elevation = 45.0, -30.0
+    solid = model.geom_type != mujoco.mjtGeom.mjGEOM_PLANE
+    if not solid.any():
+        return camera
+    radius = model.geom_rbound[solid][:, None]
+    low = (data.geom_xpos[solid] - radius).min(axis=0)
+    high = (data.geom_xpos[solid] + radius).max(axis=0)
+    camera.lookat[:] = (low + high) / 2
+    half_fov = math.radians(float(model.vis.global_.fovy)) / 2
+    # Bounding spheres overstate boxes and capsules; 0.7 of the fitting distance frames well.
+    camera.distance = 0.7 * 0.5 * float(np.linalg.norm(high - low)) / math.sin(half_fov)
     return camera
 
 
@@ -40,7 +50,9 @@ def render_rgb(
     _fit_offscreen_buffer(model, width, height)
     try:
         with mujoco.Renderer(model, height, width) as renderer:
-            renderer.update_scene(data, camera=overview_camera(model) if camera is None else camera)
+            renderer.update_scene(
+                data, camera=overview_camera(model, data) if camera is None else camera
+            )
             if _software_gl():
                 renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
             pixels: np.ndarray = renderer.render()

@@ -38,7 +38,7 @@ _DOF_WIDTH = {
 
 @dataclass(frozen=True)
 class Change:
-    """One element of the report: its kind (a key of `_PLURALS`), name, and why it was reset."""
+    """One element of the report: its kind (a key of `_WORDS`), name, and why it was reset."""
 
     kind: str
     name: str
@@ -54,7 +54,6 @@ class TransferReport:
     new: list[Change] = field(default_factory=list)
     dropped: list[Change] = field(default_factory=list)
     reset: list[Change] = field(default_factory=list)
-    moved: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for a terminal or a viewer overlay."""
@@ -66,8 +65,6 @@ class TransferReport:
             reasons = sorted({f"{c.name}: {c.reason}" for c in self.reset})
             more = ", ..." if len(reasons) > 3 else ""
             parts.append(f"reset {_count(self.reset)} ({'; '.join(reasons[:3])}{more})")
-        if self.moved:
-            parts.append(f"moved {_owners(self.moved)}")
         return "; ".join(parts)
 
 
@@ -84,7 +81,7 @@ def transfer_state(
     _transfer_mocap(old_model, old_data, new_model, new_data, report)
     _transfer_actuators(old_model, old_data, new_model, new_data, report)
     _transfer_equalities(old_model, old_data, new_model, new_data, report)
-    report.moved = _moved_roots(old_model, new_model)
+    _transfer_placements(old_model, new_model, report)
     mujoco.mj_forward(new_model, new_data)
     return report
 
@@ -200,28 +197,30 @@ def _transfer_equalities(
     _match("equality", _names(om, obj, range(om.neq)), _names(nm, obj, range(nm.neq)), r, copy)
 
 
-def _moved_roots(om: mujoco.MjModel, nm: mujoco.MjModel) -> list[str]:
-    """Top-level bodies (placements) in both models whose pose changed (a free joint's default
-    pose is its body's pose, so this covers floating objects too)."""
-    obj = mujoco.mjtObj.mjOBJ_BODY
-    old_roots, _ = _names(om, obj, (b for b in range(1, om.nbody) if om.body_parentid[b] == 0))
-    new_roots, _ = _names(nm, obj, (b for b in range(1, nm.nbody) if nm.body_parentid[b] == 0))
-    return [
-        name
-        for name, new in new_roots.items()
-        if (old := old_roots.get(name)) is not None
-        and not (
-            _same(om.body_pos[old], nm.body_pos[new])
-            and _same(om.body_quat[old], nm.body_quat[new])
-        )
-    ]
+def _transfer_placements(om: mujoco.MjModel, nm: mujoco.MjModel, r: TransferReport) -> None:
+    """Top-level bodies (one per placement): a changed pose means the server moved it (a free
+    joint's default pose is its body's pose, so floating objects count too)."""
+
+    def compare(old: int, new: int) -> str | None:
+        if _same(om.body_pos[old], nm.body_pos[new]) and _same(
+            om.body_quat[old], nm.body_quat[new]
+        ):
+            return None
+        return "moved by the server"
+
+    def roots(model: mujoco.MjModel) -> tuple[dict[str, int], int]:
+        ids = (b for b in range(1, model.nbody) if model.body_parentid[b] == 0)
+        return _names(model, mujoco.mjtObj.mjOBJ_BODY, ids)
+
+    _match("placement", roots(om), roots(nm), r, compare)
 
 
-_PLURALS = {
-    "joint": "joints",
-    "actuator": "actuators",
-    "mocap": "mocap bodies",
-    "equality": "equalities",
+_WORDS = {  # kind: (one, many), in the order a summary lists them
+    "placement": ("placement", "placements"),
+    "joint": ("joint", "joints"),
+    "actuator": ("actuator", "actuators"),
+    "mocap": ("mocap body", "mocap bodies"),
+    "equality": ("equality", "equalities"),
 }
 
 
@@ -230,8 +229,8 @@ def _count(changes: list[Change]) -> str:
     if not counts:
         return "nothing"
     return ", ".join(
-        f"{counts[kind]} {kind if counts[kind] == 1 else plural}"
-        for kind, plural in _PLURALS.items()
+        f"{counts[kind]} {one if counts[kind] == 1 else many}"
+        for kind, (one, many) in _WORDS.items()
         if counts[kind]
     )
 

@@ -67,8 +67,12 @@ def test_kept_joints_carry_exactly_and_a_new_placement_starts_at_defaults() -> N
     assert Change("joint", "pla_crate/float") in report.kept
     assert Change("mocap", "pla_target/target") in report.kept
     assert Change("equality", "pla_arm/tether") in report.kept
-    assert not report.dropped and not report.reset and not report.moved
-    assert "new 3 joints" in report.summary() and "pla_new" in report.summary()
+    assert Change("placement", "pla_new/base") in report.new
+    assert Change("placement", "pla_crate/crate") in report.kept
+    assert not report.dropped and not report.reset
+    summary = report.summary()
+    assert "kept 3 placements, 4 joints, 2 actuators, 1 mocap body, 1 equality" in summary
+    assert "new 1 placement, 3 joints, 2 actuators, 1 equality (pla_new)" in summary
 
 
 def test_positions_follow_the_transferred_state() -> None:
@@ -108,7 +112,9 @@ def test_an_object_the_server_moved_takes_its_new_pose() -> None:
     assert np.allclose(new_d.mocap_pos[0], moved_target.position)
     assert Change("joint", "pla_crate/float", "moved by the server") in report.reset
     assert Change("mocap", "pla_target/target", "moved by the server") in report.reset
-    assert sorted(report.moved) == ["pla_arm/base", "pla_crate/crate", "pla_target/target"]
+    moved = {c.name for c in report.reset if c.kind == "placement"}
+    assert moved == {"pla_arm/base", "pla_crate/crate", "pla_target/target"}
+    assert Change("joint", "pla_arm/shoulder") in report.kept
 
 
 def test_removed_renamed_retyped_and_unnamed_elements_are_reported() -> None:
@@ -132,5 +138,5 @@ def test_removed_renamed_retyped_and_unnamed_elements_are_reported() -> None:
     assert Change("joint", "pla_arm/shoulder") in report.kept
     assert new_d.joint("pla_arm/slider").qpos[0] == 0.0
     summary = report.summary()
-    assert "dropped 2 joints (pla_arm, pla_crate)" in summary
+    assert "dropped 1 placement, 2 joints (pla_arm, pla_crate)" in summary
     assert "joint type changed" in summary

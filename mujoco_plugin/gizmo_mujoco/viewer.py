@@ -1,0 +1,174 @@
+"""The interactive viewer: MuJoCo's passive window with in-place model swaps, or the managed
+window whose Ctrl+L reloads.
+
+MuJoCo's passive viewer has no public reload. Its private `Simulate.load` swaps the model inside
+the open window (camera and window kept, about 0.2-0.5 s); it is reached through the handle's
+private `_sim` weak reference, guarded, and when it is missing or fails the window is closed and
+opened again on the new model with the camera copied over.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import mujoco
+import mujoco.viewer
+
+from .errors import ViewerUnavailableError
+from .pacing import RealTime
+from .watcher import ReloadEvent, SceneWatcher
+
+__all__ = ["PassiveViewer", "run_managed", "run_passive"]
+
+logger = logging.getLogger("gizmo_mujoco")
+
+_CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation",
+                  "orthographic")  # fmt: skip
+_WRAP = 90
+
+
+class PassiveViewer:
+    """One passive viewer window; `swap` shows a new model in it."""
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, *, in_place: bool = True):
+        self.in_place = in_place
+        self.handle, self._threads = _launch(model, data)
+        self._texts: tuple[str, str] | None = None
+
+    def swap(self, model: mujoco.MjModel, data: mujoco.MjData) -> str:
+        """Show `model`/`data` from now on; returns the route taken ("in place" or "reopened")."""
+        load = _private_load(self.handle) if self.in_place else None
+        if load is not None:
+            try:
+                load(
+                    model, data, ""
+                )  # takes the viewer's lock itself: never call it holding lock()
+                return "in place"
+            except Exception as exc:  # a private API: any failure means use the public route
+                logger.warning("in-place viewer swap failed (%s); reopening the window", exc)
+        camera = {name: getattr(self.handle.cam, name) for name in _CAMERA_FIELDS}
+        lookat = self.handle.cam.lookat.copy()
+        self.close()
+        self.handle, self._threads = _launch(model, data)
+        with self.handle.lock():
+            for name, value in camera.items():
+                setattr(self.handle.cam, name, value)
+            self.handle.cam.lookat[:] = lookat
+        if self._texts is not None:
+            self.show_text(*self._texts)
+        return "reopened"
+
+    def show_text(self, title: str, body: str) -> None:
+        """An overlay in the window's bottom-left corner; long lines are wrapped."""
+        self._texts = (title, body)
+        lines = [part for line in body.splitlines() for part in textwrap.wrap(line, _WRAP) or [""]]
+        titles = [title] + [""] * (len(lines) - 1)
+        self.handle.set_texts(
+            (None, mujoco.mjtGridPos.mjGRID_BOTTOMLEFT, "\n".join(titles), "\n".join(lines))
+        )
+
+    def sync(self) -> None:
+        self.handle.sync()
+
+    def is_running(self) -> bool:
+        return bool(self.handle.is_running())
+
+    def close(self) -> None:
+        """Close the window and wait for its thread: exiting while it tears down crashes X."""
+        self.handle.close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+
+def _launch(
+    model: mujoco.MjModel, data: mujoco.MjData
+) -> tuple[mujoco.viewer.Handle, list[threading.Thread]]:
+    before = set(threading.enumerate())
+    try:
+        handle = mujoco.viewer.launch_passive(model, data)
+    except RuntimeError as exc:  # macOS: the passive viewer needs the `mjpython` launcher
+        raise ViewerUnavailableError(
+            str(exc),
+            hint="On macOS start it with `mjpython -m gizmo_mujoco.cli view ...`, "
+            "or use `--backend managed`, which runs under plain python.",
+        ) from exc
+    return handle, [t for t in threading.enumerate() if t not in before]
+
+
+def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
+    """`Simulate.load` of a passive handle, if this MuJoCo still has it."""
+    reference = getattr(handle, "_sim", None)
+    simulate = reference() if callable(reference) else None
+    load = getattr(simulate, "load", None)
+    return load if callable(load) else None
+
+
+def event_text(event: ReloadEvent) -> tuple[str, str]:
+    """The overlay for one reload: a title and the report or error."""
+    if event.ok:
+        return "Reloaded", event.message()
+    return "Reload failed", f"{event.message()}\n(the previous model keeps running)"
+
+
+def run_passive(
+    watcher: SceneWatcher,
+    *,
+    stop: threading.Event | None = None,
+    on_event: Callable[[ReloadEvent], None] | None = None,
+    in_place: bool = True,
+    on_open: Callable[[PassiveViewer], None] | None = None,
+) -> None:
+    """Step in real time, show every frame, and swap in each reload until the window closes
+    (or `stop` is set). The watcher polls in the background meanwhile."""
+    viewer = PassiveViewer(watcher.model, watcher.data, in_place=in_place)
+    viewer.show_text(
+        "Gizmo", f"{watcher.source.label}: live, polled every {watcher.poll_interval:g} s"
+    )
+    if on_open is not None:
+        on_open(viewer)
+    watcher.start()
+    clock = RealTime(watcher)
+    try:
+        while viewer.is_running() and not (stop is not None and stop.is_set()):
+            frame_start = time.perf_counter()
+            clock.advance()
+            viewer.sync()
+            event = watcher.apply()
+            if event is not None:
+                if event.ok:
+                    route = viewer.swap(watcher.model, watcher.data)
+                    logger.debug("viewer swapped %s", route)
+                    clock.restart()
+                viewer.show_text(*event_text(event))
+                if on_event is not None:
+                    on_event(event)
+            clock.sleep_rest_of_frame(frame_start)
+    finally:
+        watcher.stop()
+        viewer.close()
+
+
+def run_managed(
+    watcher: SceneWatcher, on_event: Callable[[ReloadEvent], None] | None = None
+) -> None:
+    """MuJoCo's own window and physics loop; Ctrl+L (or Reload) fetches the scene again and keeps
+    the state. A failed reload shows its error in the window and the old model runs on."""
+    first = True
+
+    def loader() -> tuple[mujoco.MjModel, mujoco.MjData]:
+        nonlocal first
+        if not first:
+            event = watcher.reload()
+            if on_event is not None:
+                on_event(event)
+            if event.error is not None:
+                raise event.error
+        first = False
+        return watcher.model, watcher.data
+
+    mujoco.viewer.launch(loader=loader)
