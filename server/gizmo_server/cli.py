@@ -206,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             lines.append(f"  try:       export GIZMO_BASE_URL={base_url} GIZMO_API_KEY={keys[0]}")
         print("\n".join(lines), flush=True)
-        make_server(create_app(service), log_level="info", access_log=True).run(sockets=[sock])
+        server = make_server(create_app(service), log_level="info", access_log=True)
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal: that is a clean stop
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
     return 0
 
 

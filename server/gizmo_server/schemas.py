@@ -41,9 +41,14 @@ AssetStatus = Literal["pending", "processing", "ready", "failed"]
 Timestamp = Annotated[
     str, Field(json_schema_extra={"format": "date-time"}, examples=["2024-11-12T10:15:00.000Z"])
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Stripped strings must hold a non-space character; the pattern says so in the OpenAPI document.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
+]
 Text = Annotated[str, StringConstraints(max_length=4000)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")
+]
 Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 Component = Annotated[float, Field(allow_inf_nan=False)]
 FORMAT_FIELD = Field(
@@ -59,7 +64,8 @@ class _Request(BaseModel):
 
 class AssetCreate(_Request):
     prompt: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=r"\S"),
     ] = Field(examples=["6-DOF industrial robot arm with a 1 m reach"])
     name: Name | None = Field(None, description="Defaults to the prompt, truncated.")
     tags: Annotated[list[Tag], Field(max_length=32)] | None = None
@@ -79,7 +85,7 @@ class Position(_Request):
 
 
 class Rotation(_Request):
-    """A unit quaternion, scalar-last."""
+    """A unit quaternion, scalar-last: a norm within 1e-3 of 1 (stored normalised)."""
 
     x: Component
     y: Component

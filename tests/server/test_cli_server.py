@@ -1,0 +1,110 @@
+"""The `gizmo-server` command: options, printed URL and keys, demo, clean exit on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from gizmo_server.cli import main
+from gizmo_server.demo import DEMO_API_KEY, DEMO_SCENE_NAME
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Start `gizmo-server --port 0 ARGS`; yield (base URL, printed keys, all printed lines)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gizmo_server.cli", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        while not any(line.strip().startswith("try:") or "existing" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, f"gizmo-server exited early: {process.communicate()[1]}"
+            lines.append(line.rstrip("\n"))
+        base_url = next(line.split()[-1] for line in lines if "base URL:" in line)
+        keys = [line.split()[-1] for line in lines if "API key:" in line]
+        yield base_url, keys, lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def _get(base_url: str, path: str, key: str) -> requests.Response:
+    return requests.get(base_url + path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
+def test_demo_prints_its_fixed_key_and_serves_the_demo_scene() -> None:
+    with running("--demo") as (base_url, keys, lines):
+        assert keys == [DEMO_API_KEY]
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+        assert any("not the real Gizmo" in line for line in lines)
+        names = [s["name"] for s in _get(base_url, "/scenes", DEMO_API_KEY).json()["scenes"]]
+        assert DEMO_SCENE_NAME in names
+
+
+def test_without_a_key_one_is_generated_and_kept_in_the_data_dir(tmp_path: Path) -> None:
+    with running("--data", str(tmp_path)) as (base_url, keys, _):
+        (key,) = keys
+        assert key.startswith("gzk_") and len(key) > 30
+        assert _get(base_url, "/scenes", key).status_code == 200
+    with running("--data", str(tmp_path)) as (base_url, keys, lines):
+        assert keys == []  # the existing account is reused, its key is not known any more
+        assert any("1 existing" in line for line in lines)
+        assert _get(base_url, "/scenes", key).status_code == 200
+
+
+def test_each_key_is_an_account_of_its_own(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_text("# team keys\ngzk_from_file_key_1  # ci\n\n", encoding="utf-8")
+    args = (
+        "--data",
+        str(tmp_path / "data"),
+        "--api-key",
+        "gzk_cli_key_one_1",
+        "--keys-file",
+        str(keys_file),
+    )
+    with running(*args) as (base_url, keys, _):
+        assert keys == ["gzk_from_file_key_1", "gzk_cli_key_one_1"]
+        scene = requests.post(
+            base_url + "/scenes",
+            json={"name": "Private"},
+            headers={"Authorization": "Bearer gzk_cli_key_one_1"},
+            timeout=10,
+        ).json()
+        assert _get(base_url, f"/scenes/{scene['id']}", "gzk_from_file_key_1").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--api-key", "short"], "8 to 256 characters"),
+        (["--api-key", "has space in it"], "8 to 256 characters"),
+        (["--faults", "explode:0.5"], "KIND one of"),
+        (["--faults", "500:2"], "from 0 to 1"),
+        (["--rate-limit-writes", "0"], ">= 1"),
+        (["--link-ttl", "0"], "> 0"),
+        (["--generation-delay", "-1"], ">= 0"),
+        (["--keys-file", "/nonexistent/keys.txt"], "--keys-file"),
+    ],
+)
+def test_bad_options_exit_2_saying_what_is_wrong(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    assert fragment in capsys.readouterr().err
