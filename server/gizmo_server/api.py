@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Security
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic_core import to_json
 
 from . import exports
 from .artifacts import ExportResult, content_type
@@ -86,6 +87,13 @@ def _api_base(request: Request) -> str:
 
 
 # -- views --------------------------------------------------------------------------------------
+
+
+def _json(view: dict[str, Any], status_code: int = 200) -> Response:
+    """A JSON answer serialised by pydantic-core, several times faster than validating the view
+    against its response model; the models document the shape in the OpenAPI document, and the
+    schemathesis tests check every answer against it."""
+    return Response(to_json(view), status_code, media_type="application/json")
 
 
 def _asset_view(asset: AssetRow) -> dict[str, Any]:
@@ -181,35 +189,31 @@ def _not_ready(code: str, assets: Sequence[AssetRow], why: str) -> ApiError:
     responses=_WRITE_ERRORS,
     summary="Generate an asset from a prompt (asynchronous: poll until status is ready)",
 )
-def create_asset(body: AssetCreate, service: ServiceDep, account: AccountDep) -> dict[str, Any]:
+def create_asset(body: AssetCreate, service: ServiceDep, account: AccountDep) -> Response:
     name = body.name
     if name is None:
         prompt = body.prompt
         name = prompt if len(prompt) <= NAME_FROM_PROMPT else f"{prompt[: NAME_FROM_PROMPT - 1]}…"
     asset = service.store.create_asset(account, name, body.prompt, body.tags or [])
     service.worker.submit(asset.id)
-    return _asset_view(asset)
+    return _json(_asset_view(asset), 202)
 
 
 @router.get("/assets", response_model=AssetList, responses=_READ_ERRORS, summary="List assets")
 def list_assets(
     service: ServiceDep, account: AccountDep, limit: Limit = 20, offset: Offset = 0
-) -> dict[str, Any]:
+) -> Response:
     limit = min(limit, MAX_LIMIT)
     assets, total = service.store.list_assets(account, limit, offset)
-    return {
-        "assets": [_asset_view(a) for a in assets],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    page = {"assets": [_asset_view(a) for a in assets], "total": total}
+    return _json({**page, "limit": limit, "offset": offset})
 
 
 @router.get(
     "/assets/{asset_id}", response_model=AssetOut, responses=_READ_ERRORS, summary="Get an asset"
 )
-def get_asset(asset_id: str, service: ServiceDep, account: AccountDep) -> dict[str, Any]:
-    return _asset_view(_owned_asset(service, account, asset_id))
+def get_asset(asset_id: str, service: ServiceDep, account: AccountDep) -> Response:
+    return _json(_asset_view(_owned_asset(service, account, asset_id)))
 
 
 @router.post(
@@ -220,7 +224,7 @@ def get_asset(asset_id: str, service: ServiceDep, account: AccountDep) -> dict[s
 )
 def export_asset(
     asset_id: str, body: ExportRequest, request: Request, service: ServiceDep, account: AccountDep
-) -> dict[str, Any]:
+) -> Response:
     asset = _owned_asset(service, account, asset_id)
     if asset.status != "ready":
         raise _not_ready("asset_not_ready", [asset], "This asset is not ready")
@@ -231,7 +235,7 @@ def export_asset(
             f"its export_formats are {', '.join(asset.export_formats)}.",
         )
     result = service.artifacts.export_asset(account, asset, body.format, _api_base(request))
-    return _link_view(result)
+    return _json(_link_view(result))
 
 
 # -- scenes -------------------------------------------------------------------------------------
@@ -244,22 +248,19 @@ def export_asset(
     responses=_WRITE_ERRORS,
     summary="Create an empty scene",
 )
-def create_scene(body: SceneCreate, service: ServiceDep, account: AccountDep) -> dict[str, Any]:
-    return _scene_view(service.store.create_scene(account, body.name, body.description), [])
+def create_scene(body: SceneCreate, service: ServiceDep, account: AccountDep) -> Response:
+    scene = service.store.create_scene(account, body.name, body.description)
+    return _json(_scene_view(scene, []), 201)
 
 
 @router.get("/scenes", response_model=SceneList, responses=_READ_ERRORS, summary="List scenes")
 def list_scenes(
     service: ServiceDep, account: AccountDep, limit: Limit = 20, offset: Offset = 0
-) -> dict[str, Any]:
+) -> Response:
     limit = min(limit, MAX_LIMIT)
     scenes, total = service.store.list_scenes(account, limit, offset)
-    return {
-        "scenes": [_summary_view(s) for s in scenes],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    page = {"scenes": [_summary_view(s) for s in scenes], "total": total}
+    return _json({**page, "limit": limit, "offset": offset})
 
 
 @router.get(
@@ -268,8 +269,8 @@ def list_scenes(
     responses=_READ_ERRORS,
     summary="Get a scene with all its placed assets",
 )
-def get_scene(scene_id: str, service: ServiceDep, account: AccountDep) -> dict[str, Any]:
-    return _scene_view(*_owned_scene(service, account, scene_id))
+def get_scene(scene_id: str, service: ServiceDep, account: AccountDep) -> Response:
+    return _json(_scene_view(*_owned_scene(service, account, scene_id)))
 
 
 @router.post(
@@ -281,7 +282,7 @@ def get_scene(scene_id: str, service: ServiceDep, account: AccountDep) -> dict[s
 )
 def add_asset(
     scene_id: str, body: PlacementCreate, service: ServiceDep, account: AccountDep
-) -> dict[str, Any]:
+) -> Response:
     _owned_scene(service, account, scene_id)
     asset = _owned_asset(service, account, body.asset_id)
     if asset.status != "ready":
@@ -289,7 +290,7 @@ def add_asset(
     position = (body.position.x, body.position.y, body.position.z) if body.position else ORIGIN
     rotation = body.rotation.normalised().to_xyzw() if body.rotation else IDENTITY
     service.store.add_placement(scene_id, asset.id, position, rotation)
-    return _scene_view(*_owned_scene(service, account, scene_id))
+    return _json(_scene_view(*_owned_scene(service, account, scene_id)))
 
 
 @router.post(
@@ -300,7 +301,7 @@ def add_asset(
 )
 def export_scene(
     scene_id: str, body: ExportRequest, request: Request, service: ServiceDep, account: AccountDep
-) -> dict[str, Any]:
+) -> Response:
     scene, placements = _owned_scene(service, account, scene_id)
     if body.format not in exports.SCENE_FORMATS:
         raise bad_request(
@@ -323,7 +324,7 @@ def export_scene(
     result = service.artifacts.export_scene(
         account, scene, placements, body.format, _api_base(request)
     )
-    return _link_view(result)
+    return _json(_link_view(result))
 
 
 # -- downloads ----------------------------------------------------------------------------------

@@ -40,9 +40,13 @@ class IdempotencyMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = header(scope, "idempotency-key")
-        account = self.accounts.resolve(header(scope, "authorization"))
-        if key is None or account is None or scope["method"] != "POST" or not is_api_call(scope):
+        key = header(scope, "idempotency-key") if scope["method"] == "POST" else None
+        account = (
+            self.accounts.resolve(header(scope, "authorization"))
+            if key is not None and is_api_call(scope)
+            else None
+        )
+        if key is None or account is None:
             await self.app(scope, receive, send)  # unauthenticated: the route answers 401
             return
         if not 1 <= len(key) <= MAX_KEY_LENGTH:

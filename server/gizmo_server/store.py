@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .ids import new_id, timestamp
 
@@ -69,6 +70,7 @@ FROM placements p JOIN assets a ON a.id = p.asset_id
 """
 
 Vec3 = tuple[float, float, float]
+Row = tuple[Any, ...]
 Quat = tuple[float, float, float, float]
 
 
@@ -126,25 +128,26 @@ class IdempotentResponse:
     body: bytes
 
 
-def _asset(row: sqlite3.Row) -> AssetRow:
+def _asset(row: Row) -> AssetRow:
+    asset_id, account_id, name, prompt, tags, status, error, export_formats, created_at = row
     return AssetRow(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        prompt=row["prompt"],
-        tags=tuple(json.loads(row["tags"])),
-        status=row["status"],
-        error=row["error"],
-        export_formats=tuple(json.loads(row["export_formats"])),
-        created_at=row["created_at"],
+        id=asset_id,
+        account_id=account_id,
+        name=name,
+        prompt=prompt,
+        tags=tuple(json.loads(tags)),
+        status=status,
+        error=error,
+        export_formats=tuple(json.loads(export_formats)),
+        created_at=created_at,
     )
 
 
-def _scene(row: sqlite3.Row) -> SceneRow:
+def _scene(row: Row) -> SceneRow:
     return SceneRow(row[0], row[1], row[2], row[3], row[4])
 
 
-def _placement(row: sqlite3.Row) -> PlacementRow:
+def _placement(row: Row) -> PlacementRow:
     return PlacementRow(
         id=row[0],
         scene_id=row[1],
@@ -164,7 +167,6 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -188,7 +190,7 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 

@@ -1,0 +1,132 @@
+"""GET /v1/scenes/{id} throughput of the local server, against a baseline measured in the same run.
+
+Baseline: a minimal FastAPI app (one route answering a constant JSON object) served by the same
+uvicorn runner, on the same machine, hammered by the same load generator. The ratio says how
+much of that ceiling the real route keeps (auth, SQLite, serialisation, middlewares).
+
+Load comes from separate processes (so the client does not share the server's GIL), each on one
+keep-alive connection with `http.client`. Run:
+
+    .venv/bin/python bench/bench_server_get.py [--seconds 3] [--clients 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import requests
+from fastapi import FastAPI
+
+from gizmo_client.models import Quaternion
+from gizmo_server.embedded import LocalServer
+from gizmo_server.runner import bind_socket, make_server
+
+
+def _hammer(host: str, port: int, path: str, headers: dict[str, str], seconds: float) -> int:
+    """Requests completed in `seconds` on one keep-alive connection (runs in a child process)."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}")
+        done += 1
+    conn.close()
+    return done
+
+
+def _throughput(url: str, headers: dict[str, str], seconds: float, clients: int) -> float:
+    parts = urlsplit(url)
+    target = (parts.hostname or "", parts.port or 80, parts.path, headers)
+    with ProcessPoolExecutor(clients) as pool:
+        for warm_up in [pool.submit(_hammer, *target, 0.3) for _ in range(clients)]:
+            warm_up.result()
+        started = time.perf_counter()
+        runs = [pool.submit(_hammer, *target, seconds) for _ in range(clients)]
+        done = sum(run.result() for run in runs)
+        elapsed = time.perf_counter() - started
+    return done / elapsed
+
+
+@contextmanager
+def _baseline_server() -> Iterator[str]:
+    app = FastAPI()
+
+    @app.get("/v1/ping")
+    def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    sock = bind_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = make_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}/v1/ping"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def _scene_with(server: LocalServer, placements: int) -> str:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {server.api_key}"
+    base = server.base_url
+    asset = session.post(f"{base}/assets", json={"prompt": "6-DOF robot arm"}).json()
+    while session.get(f"{base}/assets/{asset['id']}").json()["status"] != "ready":
+        time.sleep(0.01)
+    scene = session.post(f"{base}/scenes", json={"name": f"{placements} placements"}).json()
+    for i in range(placements):
+        rotation = Quaternion.from_euler_degrees(3.0 * i, 10.0, 7.5 * i)
+        body = {
+            "asset_id": asset["id"],
+            "position": {"x": 0.5 * (i % 10), "y": 0.5 * (i // 10), "z": 0.0},
+            "rotation": dict(zip("xyzw", rotation.to_xyzw(), strict=True)),
+        }
+        session.post(f"{base}/scenes/{scene['id']}/assets", json=body).raise_for_status()
+    session.close()
+    return str(scene["id"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per target")
+    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, float]] = []
+    with _baseline_server() as ping_url:
+        baseline = _throughput(ping_url, {}, args.seconds, args.clients)
+    rows.append(("baseline: minimal FastAPI GET", baseline))
+    with LocalServer(generation_delay=0.0) as server:
+        auth = {"Authorization": f"Bearer {server.api_key}"}
+        for placements in (10, 100):
+            url = f"{server.base_url}/scenes/{_scene_with(server, placements)}"
+            rows.append(
+                (f"GET /v1/scenes/{{id}}, {placements} placements",
+                 _throughput(url, auth, args.seconds, args.clients))
+            )  # fmt: skip
+
+    print(f"clients={args.clients} seconds={args.seconds}")
+    print(f"{'target':<40} {'requests/s':>11} {'ratio to baseline':>18}")
+    for label, rate in rows:
+        print(f"{label:<40} {rate:>11.0f} {rate / baseline:>18.2f}")
+    print(json.dumps({label: math.floor(rate) for label, rate in rows}))
+
+
+if __name__ == "__main__":
+    main()
