@@ -104,7 +104,10 @@ def _view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             )  # fmt: skip
             print("\n".join(summary.lines()))
             return EXIT_OK
-        print(f"Viewing {source.label}; it reloads when it changes (every {args.poll:g} s).")
+        print(
+            f"Viewing {source.label}; it reloads when it changes (checked every {args.poll:g} s)."
+        )
+        print("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
         if args.backend == "managed":
             print("Managed window: press Ctrl+L to fetch the latest version (state is kept).")
             run_managed(watcher, on_event=_print_event)

@@ -77,7 +77,7 @@ def demo_scene(
         tempfile.TemporaryDirectory(prefix="gizmo-demo-cache-") as cache,
         server.client(cache_dir=cache) as client,
     ):
-        say(f"  ready at {server.base_url} ({time.perf_counter() - started:.1f} s)")
+        say(f"  ready at {server.base_url} ({time.perf_counter() - started:.2f} s)")
         summary = next(s for s in client.scenes.iter_all() if s.name == DEMO_SCENE)
         watcher = SceneWatcher(SceneSource(client, summary.id), poll_interval=poll)
         model, _ = watcher.load()
@@ -216,6 +216,7 @@ def run_demo_viewer(
 
         adder = threading.Thread(target=add_on_a_timer, name="gizmo-demo-adder", daemon=True)
         say(f"Opening the viewer; a placement is added every {interval:g} s. Close it to finish.")
+        say("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
         adder.start()
         try:
             run_passive(watcher, on_event=lambda event: say(event.message()))

@@ -55,8 +55,8 @@ class TransferReport:
     dropped: list[Change] = field(default_factory=list)
     reset: list[Change] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """One line for a terminal or a viewer overlay."""
+    def lines(self) -> list[str]:
+        """The report in short parts: time, kept, then new, dropped and reset when any."""
         parts = [f"t={self.time:.2f}s", f"kept {_count(self.kept)}"]
         for label, changes in (("new", self.new), ("dropped", self.dropped)):
             if changes:
@@ -65,7 +65,11 @@ class TransferReport:
             reasons = sorted({f"{c.name}: {c.reason}" for c in self.reset})
             more = ", ..." if len(reasons) > 3 else ""
             parts.append(f"reset {_count(self.reset)} ({'; '.join(reasons[:3])}{more})")
-        return "; ".join(parts)
+        return parts
+
+    def summary(self) -> str:
+        """One line for a terminal."""
+        return "; ".join(self.lines())
 
 
 def transfer_state(

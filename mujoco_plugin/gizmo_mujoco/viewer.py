@@ -21,6 +21,7 @@ import mujoco.viewer
 
 from .errors import ViewerUnavailableError
 from .pacing import RealTime
+from .render import overview_camera
 from .watcher import ReloadEvent, SceneWatcher
 
 __all__ = ["PassiveViewer", "run_managed", "run_passive"]
@@ -29,7 +30,7 @@ logger = logging.getLogger("gizmo_mujoco")
 
 _CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation",
                   "orthographic")  # fmt: skip
-_WRAP = 90
+_WRAP = 60
 
 
 class PassiveViewer:
@@ -39,6 +40,9 @@ class PassiveViewer:
         self.in_place = in_place
         self.handle, self._threads = _launch(model, data)
         self._texts: tuple[str, str] | None = None
+        overview = overview_camera(model, data)
+        with self.handle.lock():
+            _copy_camera(overview, self.handle.cam)
 
     def swap(self, model: mujoco.MjModel, data: mujoco.MjData) -> str:
         """Show `model`/`data` from now on; returns the route taken ("in place" or "reopened")."""
@@ -51,25 +55,23 @@ class PassiveViewer:
                 return "in place"
             except Exception as exc:  # a private API: any failure means use the public route
                 logger.warning("in-place viewer swap failed (%s); reopening the window", exc)
-        camera = {name: getattr(self.handle.cam, name) for name in _CAMERA_FIELDS}
-        lookat = self.handle.cam.lookat.copy()
+        camera = mujoco.MjvCamera()
+        _copy_camera(self.handle.cam, camera)
         self.close()
         self.handle, self._threads = _launch(model, data)
         with self.handle.lock():
-            for name, value in camera.items():
-                setattr(self.handle.cam, name, value)
-            self.handle.cam.lookat[:] = lookat
+            _copy_camera(camera, self.handle.cam)
         if self._texts is not None:
             self.show_text(*self._texts)
         return "reopened"
 
     def show_text(self, title: str, body: str) -> None:
-        """An overlay in the window's bottom-left corner; long lines are wrapped."""
+        """An overlay in the window's top-left corner; long lines are wrapped."""
         self._texts = (title, body)
         lines = [part for line in body.splitlines() for part in textwrap.wrap(line, _WRAP) or [""]]
         titles = [title] + [""] * (len(lines) - 1)
         self.handle.set_texts(
-            (None, mujoco.mjtGridPos.mjGRID_BOTTOMLEFT, "\n".join(titles), "\n".join(lines))
+            (None, mujoco.mjtGridPos.mjGRID_TOPLEFT, "\n".join(titles), "\n".join(lines))
         )
 
     def sync(self) -> None:
@@ -90,7 +92,7 @@ def _launch(
 ) -> tuple[mujoco.viewer.Handle, list[threading.Thread]]:
     before = set(threading.enumerate())
     try:
-        handle = mujoco.viewer.launch_passive(model, data)
+        handle = mujoco.viewer.launch_passive(model, data, show_left_ui=False, show_right_ui=False)
     except RuntimeError as exc:  # macOS: the passive viewer needs the `mjpython` launcher
         raise ViewerUnavailableError(
             str(exc),
@@ -98,6 +100,12 @@ def _launch(
             "or use `--backend managed`, which runs under plain python.",
         ) from exc
     return handle, [t for t in threading.enumerate() if t not in before]
+
+
+def _copy_camera(source: mujoco.MjvCamera, target: mujoco.MjvCamera) -> None:
+    for name in _CAMERA_FIELDS:
+        setattr(target, name, getattr(source, name))
+    target.lookat[:] = source.lookat
 
 
 def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
@@ -109,10 +117,11 @@ def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
 
 
 def event_text(event: ReloadEvent) -> tuple[str, str]:
-    """The overlay for one reload: a title and the report or error."""
-    if event.ok:
-        return "Reloaded", event.message()
-    return "Reload failed", f"{event.message()}\n(the previous model keeps running)"
+    """The overlay for one reload: a title, and the report or error in short lines."""
+    if event.report is not None:
+        lines = [f"{event.label}, {event.build_seconds:.2f} s", *event.report.lines()]
+        return "Reloaded", "\n".join(lines)
+    return "Reload failed", f"{event.error}\nThe previous model keeps running."
 
 
 def run_passive(

@@ -1,11 +1,12 @@
-"""Real MJCF scenes written the way the server exports them (names prefixed `<placement id>/`),
-for the tests that need models without a server: state transfer, files, ZIPs, watching."""
+"""Test helpers: real MJCF scenes written the way the server exports them (names prefixed
+`<placement id>/`) for tests that need no server, and a scene copier for those that do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gizmo_client.models import Quaternion
+from gizmo_client import GizmoClient
+from gizmo_client.models import Quaternion, Scene
 
 # 30 degrees about an oblique axis, and 100 degrees of yaw: never identity, never 90 degrees.
 TILTED = Quaternion(x=0.1830127, y=0.1830127, z=0.1830127, w=0.9486833)
@@ -101,3 +102,13 @@ ARM = Placement("pla_arm", "arm", (0.4, -0.2, 0.05))
 CRATE = Placement("pla_crate", "crate", (-0.5, 0.3, 0.4), YAWED)
 TARGET = Placement("pla_target", "target", (0.2, 0.5, 0.6))
 NEW_ARM = Placement("pla_new", "arm", (-0.3, -0.6, 0.05), YAWED)
+
+
+def copy_scene(client: GizmoClient, source: Scene, name: str) -> Scene:
+    """A new scene holding the same placements (tests mutate it, never the shared demo)."""
+    scene = client.scenes.create(name)
+    for placement in source.assets:
+        scene = client.scenes.add_asset(
+            scene.id, placement.asset_id, placement.position, placement.rotation
+        )
+    return scene

@@ -1,0 +1,72 @@
+"""MuJoCo-plugin fixtures: scenes on the real local server, and a private X display."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import glfw
+import pytest
+from mujoco_scenes import copy_scene
+
+from gizmo_client import GizmoClient
+from gizmo_client.models import Scene
+from gizmo_mujoco.demo import DEMO_SCENE
+from gizmo_server.embedded import LocalServer
+
+
+@pytest.fixture
+def demo_scene(client: GizmoClient) -> Scene:
+    summary = next(s for s in client.scenes.iter_all() if s.name == DEMO_SCENE)
+    return client.scenes.get(summary.id)
+
+
+@pytest.fixture
+def api(local_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
+    """A second client for the test's own API calls, apart from the one a watcher polls with."""
+    with local_server.client(cache_dir=tmp_path / "api-cache") as second:
+        yield second
+
+
+@pytest.fixture
+def workcell(client: GizmoClient, demo_scene: Scene, request: pytest.FixtureRequest) -> Scene:
+    return copy_scene(client, demo_scene, f"mujoco test {request.node.name}")
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("GIZMO_ARTIFACTS_DIR", "artifacts")) / "mujoco"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """A private Xvfb display (a free number chosen by Xvfb itself), or a skip saying why not."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (Debian: apt-get install -y xvfb)")
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    if not number:
+        process.kill()
+        pytest.skip("Xvfb started but announced no display number")
+    try:
+        yield f":{number}"
+    finally:
+        # GLFW keeps its X connection until exit; losing the server under it makes Xlib end the
+        # process with status 1 ("XIO: fatal IO error"), so let go of it first.
+        glfw.terminate()
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,100 @@
+"""The real passive viewer on a private Xvfb display (skipped, saying why, without Xvfb)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
+from PIL import Image, ImageGrab
+
+from gizmo_client import GizmoClient
+from gizmo_client.models import Quaternion, Scene, Vector3
+from gizmo_mujoco.display import display_problem
+from gizmo_mujoco.sources import SceneSource
+from gizmo_mujoco.viewer import PassiveViewer, run_passive
+from gizmo_mujoco.watcher import ReloadEvent, SceneWatcher
+
+pytestmark = pytest.mark.viewer
+
+
+@pytest.fixture
+def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DISPLAY", x_display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert display_problem() is None
+    return x_display
+
+
+def _screenshot(display: str, path: Path) -> Image.Image:
+    image = ImageGrab.grab(xdisplay=display)
+    image.save(path)
+    return image
+
+
+def test_viewer_shows_a_server_side_change_in_the_same_window(
+    on_display: str, client: GizmoClient, api: GizmoClient, workcell: Scene, artifacts_dir: Path
+) -> None:
+    watcher = SceneWatcher(SceneSource(client, workcell.id), poll_interval=0.5)
+    watcher.load()
+    opened: queue.Queue[PassiveViewer] = queue.Queue()
+    events: queue.Queue[ReloadEvent] = queue.Queue()
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            run_passive(watcher, stop=stop, on_event=events.put, on_open=opened.put)
+        except BaseException as exc:  # surfaced to the test below
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, name="viewer-loop")
+    runner.start()
+    try:
+        viewer = opened.get(timeout=30)
+        first_window = viewer.handle
+        time.sleep(0.5)
+        _screenshot(on_display, artifacts_dir / "viewer-before-reload.png")
+        arm = next(p for p in workcell.assets if p.name == "Industrial Arm v1")
+        rotation = Quaternion.from_euler_degrees(0.0, 0.0, 205.0)
+        added = api.scenes.add_asset(workcell.id, arm.asset_id, Vector3(x=-1.2, y=-1.0), rotation)
+        event = events.get(timeout=10)
+        assert event.ok, event.message()
+        shown = viewer.handle.m
+        new_bodies = [shown.body(b).name for b in range(shown.nbody)]
+        assert f"{added.assets[-1].id}/base" in new_bodies  # the viewer's own model has it
+        assert shown.nbody == watcher.model.nbody and viewer.handle is first_window  # in place
+        time.sleep(0.7)  # a few frames with the overlay
+        shot = _screenshot(on_display, artifacts_dir / "viewer-after-reload.png")
+        assert np.asarray(shot.convert("L"), dtype=float).std() > 10
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    assert not runner.is_alive() and not failures, failures
+
+
+def test_reopening_fallback_keeps_the_camera(on_display: str, artifacts_dir: Path) -> None:
+    old = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE]))
+    new = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE, NEW_ARM]))
+    viewer = PassiveViewer(old, mujoco.MjData(old), in_place=False)
+    try:
+        with viewer.handle.lock():
+            viewer.handle.cam.azimuth, viewer.handle.cam.elevation = 63.0, -27.0
+            viewer.handle.cam.distance = 3.1
+            viewer.handle.cam.lookat[:] = (0.2, -0.3, 0.1)
+        viewer.show_text("Reloaded", "kept 4 joints")
+        assert viewer.swap(new, mujoco.MjData(new)) == "reopened"
+        cam = viewer.handle.cam
+        assert (cam.azimuth, cam.elevation, cam.distance) == (63.0, -27.0, 3.1)
+        assert np.allclose(cam.lookat, (0.2, -0.3, 0.1))
+        assert viewer.handle.m.nbody == new.nbody and viewer.is_running()
+        time.sleep(0.5)
+        _screenshot(on_display, artifacts_dir / "viewer-reopened.png")
+    finally:
+        viewer.close()
+    assert not viewer.is_running()
