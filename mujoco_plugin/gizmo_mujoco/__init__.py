@@ -4,15 +4,22 @@ Public surface (used by `gizmo_loadtest` too): `load_scene`, `load_file`, `rende
 `MjcfLoadError`, plus `SceneWatcher` and `transfer_state` for live reloading.
 """
 
-from ._gl import prefer_egl
-
-prefer_egl()  # must run before the first `import mujoco`
-
-from ._log import route_warnings_to_logging  # noqa: E402
-from .errors import MjcfLoadError  # noqa: E402
-from .loading import load_file, load_scene  # noqa: E402
-from .render import render_png  # noqa: E402
+from ._log import route_warnings_to_logging
+from .errors import MjcfLoadError
+from .loading import load_file, load_scene
+from .render import render_png
+from .transfer import TransferReport, transfer_state
+from .watcher import ReloadEvent, SceneWatcher
 
 route_warnings_to_logging()
 
-__all__ = ["MjcfLoadError", "load_file", "load_scene", "render_png"]
+__all__ = [
+    "MjcfLoadError",
+    "ReloadEvent",
+    "SceneWatcher",
+    "TransferReport",
+    "load_file",
+    "load_scene",
+    "render_png",
+    "transfer_state",
+]
