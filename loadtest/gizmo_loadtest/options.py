@@ -91,7 +91,7 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "type": _positive_int,
         "default": 1,
         "metavar": "N",
-        "help": "check scenes in N parallel processes (default: 1)",
+        "help": "check scenes in N processes, this one included (default: 1)",
     },
     "steps": {
         "type": _non_negative_int,

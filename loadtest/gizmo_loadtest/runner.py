@@ -44,10 +44,18 @@ THUMBNAILS = "thumbnails"
 def check_export(
     fmt: str, path: Path, scene: Scene, options: CheckOptions, thumbnail: Path | None = None
 ) -> FormatResult:
-    """Every check of one format on one export file."""
-    if fmt == MJCF:
-        return check_mjcf(path, scene, options, thumbnail if options.thumbnails else None)
-    return check_usd(path, scene, options)
+    """Every check of one format on one export file.
+
+    A check that crashes becomes a finding: one file that trips up pxr or MuJoCo in a way nobody
+    foresaw must fail its case, not hide the results of every other scene.
+    """
+    try:
+        if fmt == MJCF:
+            return check_mjcf(path, scene, options, thumbnail if options.thumbnails else None)
+        return check_usd(path, scene, options)
+    except Exception as exc:
+        crash = Finding("crash", f"the {fmt} checks crashed: {type(exc).__name__}: {exc}")
+        return FormatResult(fmt, [crash], file=str(path))
 
 
 def _assemble(
@@ -79,7 +87,7 @@ def check_scene(
             fetch_started = time.perf_counter()
             try:
                 fetched = client.fetch_scene(scene_id, fmt)
-            except GizmoError as exc:
+            except (GizmoError, OSError) as exc:  # OSError: the disk or the cache failed
                 results[fmt] = FormatResult(
                     fmt, [Finding("fetch", f"export or download failed: {exc}")]
                 )
@@ -90,8 +98,8 @@ def check_scene(
             result.fetch_seconds = fetch_seconds
             result.from_cache = fetched.from_cache
             results[fmt] = result
-        if scene is None:
-            scene = client.scenes.get(scene_id)
+    if scene is None:  # no export arrived, so the scene object is unknown too
+        return SceneResult(scene_id, scene_id, 0, results, time.perf_counter() - started)
     outcome = _assemble(scene, results, options, started)
     outcome.thumbnail = _existing(thumbnail)
     return outcome
@@ -127,7 +135,13 @@ def _existing(path: Path | None) -> str | None:
 
 
 class Scheduler:
-    """Checks scenes on demand: in this process (1 worker) or in a pool of spawned processes."""
+    """Checks scenes on demand with `workers` processes: this one and `workers - 1` spawned.
+
+    This process never idles while it waits for a result: it takes the last queued scene that no
+    worker has started and checks it itself. So it works from the back of the queue while the
+    workers (which need a second or so to import pxr and MuJoCo) work from the front, and a
+    second worker never makes a run slower than one.
+    """
 
     def __init__(
         self, target: Target, options: CheckOptions, workers: int, artifacts: Path | None
@@ -143,14 +157,14 @@ class Scheduler:
         self.last_finished: float | None = None
 
     def submit(self, scene_ids: Sequence[str]) -> None:
-        """Queue scenes; with several workers they start at once, in order."""
+        """Queue scenes for the spawned workers, in order (with 1 worker, nothing to queue)."""
         self._mark_start()
         if self.workers < 2:
             return
         if self._pool is None:
             # spawn, not fork: the parent may run the local server's threads and hold pxr state
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=context)
         for scene_id in scene_ids:
             if scene_id not in self._futures and scene_id not in self._done:
                 self._futures[scene_id] = self._pool.submit(
@@ -158,17 +172,30 @@ class Scheduler:
                 )
 
     def result(self, scene_id: str) -> SceneResult:
-        """The scene's result, waiting for (or running) its check."""
-        if scene_id not in self._done:
-            self._mark_start()
-            future = self._futures.pop(scene_id, None)
-            self._done[scene_id] = (
-                future.result()
-                if future is not None
-                else check_scene(self.target, scene_id, self.options, self.artifacts)
-            )
-            self.last_finished = time.perf_counter()
+        """The scene's result: checked here, or by a worker while this process checks others."""
+        self._mark_start()
+        while scene_id not in self._done:
+            future = self._futures.get(scene_id)
+            if future is None or future.cancel():
+                self._check_here(scene_id)
+            elif future.done() or not self._steal():
+                self._done[scene_id] = future.result()
+                del self._futures[scene_id]
+                self.last_finished = time.perf_counter()
         return self._done[scene_id]
+
+    def _steal(self) -> bool:
+        """Check here the last queued scene no worker has started; False if there is none."""
+        for scene_id in reversed(list(self._futures)):
+            if self._futures[scene_id].cancel():
+                self._check_here(scene_id)
+                return True
+        return False
+
+    def _check_here(self, scene_id: str) -> None:
+        self._futures.pop(scene_id, None)
+        self._done[scene_id] = check_scene(self.target, scene_id, self.options, self.artifacts)
+        self.last_finished = time.perf_counter()
 
     def elapsed(self) -> float:
         if self.first_started is None or self.last_finished is None:
