@@ -139,8 +139,8 @@ class Scheduler:
 
     This process never idles while it waits for a result: it takes the last queued scene that no
     worker has started and checks it itself. So it works from the back of the queue while the
-    workers (which need a second or so to import pxr and MuJoCo) work from the front, and a
-    second worker never makes a run slower than one.
+    workers (which need a second or so to import pxr and MuJoCo) work from the front, and their
+    start-up is not lost time (only the CPU it takes from this process on a small machine).
     """
 
     def __init__(
