@@ -17,7 +17,7 @@ from pathlib import Path
 from gizmo_client.config import resolve_settings
 
 from .fetch import LoadtestInputError, Target, local_target, read_scene_json, select_scenes
-from .findings import Report, SceneResult
+from .findings import FORMATS, Report, SceneResult
 from .options import (
     CheckOptions,
     add_options,
@@ -112,6 +112,7 @@ def _offline(args: argparse.Namespace, options: CheckOptions) -> Report:
     with tempfile.TemporaryDirectory(prefix="gizmo-loadtest-") as workdir:
         result = check_files(args.file, scene, options, artifacts_dir(args), Path(workdir))
     report.scenes.append(result)
+    report.settings["formats"] = [f for f in result.results if f in FORMATS]  # the files decide
     report.elapsed_seconds = result.seconds
     _progress(args, 1, 1, result)
     return report

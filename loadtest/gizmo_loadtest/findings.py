@@ -14,6 +14,8 @@ from gizmo_client.models import ExportFormat
 __all__ = [
     "CROSS",
     "FORMATS",
+    "MJCF",
+    "USD",
     "Finding",
     "FormatResult",
     "Pose",

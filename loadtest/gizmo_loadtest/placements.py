@@ -57,6 +57,7 @@ class Matching(Generic[T]):
     missing: list[Expected] = field(default_factory=list)
     unexpected: list[tuple[str, T]] = field(default_factory=list)
     duplicates: list[tuple[str, T]] = field(default_factory=list)
+    """(placement label, the extra item) for each id found more than once."""
     by_order: bool = False
 
 
@@ -67,15 +68,16 @@ def match(expected: Sequence[Expected], found: Sequence[tuple[str | None, T]]) -
     if not (api_has_ids and export_has_ids):
         return _match_by_order(expected, [item for _, item in found])
     result: Matching[T] = Matching()
+    labels = {e.key: e.label for e in expected}
     by_id: dict[str, T] = {}
     for pid, item in found:
         if pid is None:
             continue
         if pid in by_id:
-            result.duplicates.append((pid, item))
+            result.duplicates.append((labels.get(pid, pid), item))
         else:
             by_id[pid] = item
-    known = {e.key for e in expected}
+    known = set(labels)
     for e in expected:
         if e.key in by_id:
             result.pairs.append((e, by_id[e.key]))
@@ -153,11 +155,11 @@ def matching_findings(
     findings += [
         Finding(
             f"{prefix}.duplicate_placement",
-            f"placement id {pid!r} appears more than once in the export",
-            placement=pid,
+            "its placement id appears more than once in the export",
+            placement=label,
             where=where(item),
         )
-        for pid, item in matching.duplicates
+        for label, item in matching.duplicates
     ]
     findings += [
         Finding(

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxr import Gf, Usd, UsdGeom, UsdPhysics
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
 from gizmo_client.models import PlacedAsset, Scene
 
@@ -145,6 +145,15 @@ def strip_usd_placement_ids(src: Path, dst: Path) -> Path:
     return _save_usd(stage, dst)
 
 
+def usd_placement_twice(src: Path, dst: Path, placement: PlacedAsset) -> Path:
+    """The placement's prim copied to a second path, ids and all (an exporter looping twice)."""
+    stage = _open(src)
+    layer = stage.GetRootLayer()
+    source = _placement_prim(stage, placement).GetPath()
+    assert Sdf.CopySpec(layer, source, layer, source.ReplaceName(f"{placement.id}_again"))
+    return _save_usd(stage, dst)
+
+
 def truncate(src: Path, dst: Path, keep: float = 0.5) -> Path:
     data = src.read_bytes()
     dst.write_bytes(data[: int(len(data) * keep)])
@@ -211,6 +220,17 @@ def mjcf_unstable(src: Path, dst: Path, placement: PlacedAsset) -> Path:
     hinge.set("limited", "false")
     hinge.set("stiffness", "1e12")
     hinge.set("springref", "1")
+    tree.write(dst)
+    return dst
+
+
+def mjcf_renamed_placement(src: Path, dst: Path, placement: PlacedAsset, new_id: str) -> Path:
+    """Every name of the placement given another id: the API's id is missing, a stranger appears."""
+    tree = _parse(src)
+    for element in tree.iter():
+        for key, value in element.attrib.items():
+            if value.startswith(f"{placement.id}/"):
+                element.set(key, new_id + value[len(placement.id) :])
     tree.write(dst)
     return dst
 

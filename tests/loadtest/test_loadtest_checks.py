@@ -155,6 +155,21 @@ BROKEN: dict[str, Broken] = {
         ("NaN, Inf or huge", "reset the simulation", "at step 1 of 200"),
         ("Industrial Arm v1", 0),
     ),
+    "usd-placement-exported-twice": Broken(
+        USD,
+        lambda w, tmp: damage.usd_placement_twice(w.usd, tmp / "2.usd", w.placement("Parts Bin")),
+        "usd.duplicate_placement",
+        ("appears more than once", "_again"),
+        ("Parts Bin", 0),
+    ),
+    "mjcf-placement-under-a-foreign-id": Broken(
+        MJCF,
+        lambda w, tmp: damage.mjcf_renamed_placement(
+            w.mjcf, tmp / "f.xml", w.placement("Belt Conveyor"), "pla_stranger"
+        ),
+        "mjcf.unexpected_placement",
+        ("'pla_stranger'", "does not list"),
+    ),
 }
 
 

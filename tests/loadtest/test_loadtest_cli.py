@@ -82,6 +82,7 @@ def test_offline_check_of_a_broken_export_exits_1_and_names_the_placement(
     assert f"usd.pose: placement {crate.id} (Shipping Crate)" in out
     report = json.loads((tmp_path / "art" / "report.json").read_text())
     assert report["passed"] is False and report["summary"]["failed_cases"] == 1
+    assert report["settings"]["formats"] == ["isaac_sim_usd"]
 
 
 def test_offline_check_accepts_a_zip_and_checks_both_formats(
