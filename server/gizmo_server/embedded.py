@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,7 @@ class LocalServer:
         *,
         demo: bool = False,
         data_dir: Path | str | None = None,
-        api_keys: tuple[str, ...] | list[str] = (),
+        api_keys: Sequence[str] = (),
         generation_delay: float = 0.05,
         link_ttl: float = 900.0,
         rate_limit_writes: int | None = None,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
-from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -76,7 +75,7 @@ class IdempotencyMiddleware:
                         fingerprint, start["status"], _content_type(start), body
                     )
                     await run_in_threadpool(
-                        partial(self.store.put_idempotent, account, key, record, MAX_AGE_SECONDS)
+                        self.store.put_idempotent, account, key, record, MAX_AGE_SECONDS
                     )
                 await send(start)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
