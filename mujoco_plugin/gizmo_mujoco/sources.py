@@ -85,8 +85,8 @@ class FileSource:
     """A local `.xml` (with its includes and assets) or `.zip`; its revision is a stat digest."""
 
     def __init__(self, path: str | Path, *, debounce: float = 0.25) -> None:
-        self.path = Path(path)
-        self.label = str(self.path)
+        self.label = str(path)
+        self.path = Path(path).absolute()  # MuJoCo lists dependencies in the form it was given
         self.debounce = debounce
         self._files = [self.path]
         self._seen: Signature = ()
@@ -102,12 +102,11 @@ class FileSource:
         return _digest(signature)
 
     def build(self) -> Build:
-        signature = self._signature()  # before reading: a write during compile shows next poll
+        self._files = self._dependencies()
+        signature = self._signature()  # before compiling: a write during it shows next poll
         started = time.perf_counter()
         model = compile_file(self.path)
-        compiled_at = time.perf_counter()
-        self._files = self._dependencies()
-        return Build(model, _digest(signature), self.label, 0.0, compiled_at - started)
+        return Build(model, _digest(signature), self.label, 0.0, time.perf_counter() - started)
 
     def _signature(self) -> Signature:
         entries = []
@@ -125,7 +124,7 @@ class FileSource:
             return [self.path]
         try:
             listed = mujoco.mju_getXMLDependencies(str(self.path))
-        except ValueError as exc:  # it compiled a moment ago; keep watching what we know
+        except ValueError as exc:  # unreadable now (compile will say why): keep what we know
             logger.debug("could not list dependencies of %s: %s", self.path, exc)
             return self._files
         files = [Path(name) for name in listed]

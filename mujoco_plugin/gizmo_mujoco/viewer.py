@@ -48,10 +48,8 @@ class PassiveViewer:
         """Show `model`/`data` from now on; returns the route taken ("in place" or "reopened")."""
         load = _private_load(self.handle) if self.in_place else None
         if load is not None:
-            try:
-                load(
-                    model, data, ""
-                )  # takes the viewer's lock itself: never call it holding lock()
+            try:  # `load` takes the viewer's lock itself: never call it holding lock()
+                load(model, data, "")
                 return "in place"
             except Exception as exc:  # a private API: any failure means use the public route
                 logger.warning("in-place viewer swap failed (%s); reopening the window", exc)

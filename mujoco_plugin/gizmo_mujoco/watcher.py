@@ -107,6 +107,7 @@ class SceneWatcher:
         """Check the source once; build a changed revision (or every time with `force`) and
         stage it for `apply()`. Returns whether anything (a build or an error) was staged."""
         detected_at = time.monotonic()
+        revision: str | None = None
         try:
             revision = self.source.revision()
             with self._lock:
@@ -116,20 +117,20 @@ class SceneWatcher:
             build = self.source.build()
         except MjcfLoadError as exc:
             self._failed_revision = revision  # the same bytes would fail again: wait for a change
-            return self._stage_error(exc, detected_at)
+            return self._stage_error(exc, revision, detected_at)
         except GizmoError as exc:  # network, server, download: try again next poll
-            return self._stage_error(exc, detected_at)
+            return self._stage_error(exc, revision, detected_at)
         with self._lock:
             self._staged, self._staged_revision = build, build.revision
             self._detected_at = detected_at
         return True
 
-    def _stage_error(self, exc: Exception, detected_at: float) -> bool:
-        text = str(exc)
-        if text == self._last_error:
+    def _stage_error(self, exc: Exception, revision: str | None, detected_at: float) -> bool:
+        key = f"{revision}: {exc}"
+        if key == self._last_error:
             return False  # already reported; keep quiet until something changes
-        self._last_error = text
-        logger.warning("reload of %s failed: %s", self.source.label, text)
+        self._last_error = key
+        logger.info("reload of %s failed: %s", self.source.label, exc)
         event = ReloadEvent(self.source.label, None, error=exc, detected_at=detected_at)
         with self._lock:
             self._staged, self._staged_revision = event, None
@@ -156,7 +157,7 @@ class SceneWatcher:
                 self.poll()
             except Exception as exc:  # keep polling: one bad round must not end live reload
                 logger.exception("unexpected error while polling %s", self.source.label)
-                self._stage_error(exc, time.monotonic())
+                self._stage_error(exc, None, time.monotonic())
 
     def __enter__(self) -> SceneWatcher:
         return self.start()

@@ -219,6 +219,9 @@ def test_a_changed_mesh_file_triggers_a_reload(tmp_path: Path) -> None:
     (tmp_path / "scene.xml").write_text(MESH_SCENE)
     watcher = SceneWatcher(FileSource(tmp_path / "scene.xml", debounce=0.1))
     model, _ = watcher.load()
+    for _ in range(3):  # across the debounce: an unchanged scene must never rebuild
+        assert watcher.poll() is False
+        time.sleep(0.08)
     _touch_later(tmp_path / "meshes" / "cube.obj", CUBE_OBJ.replace("0.05", "0.08"))
     event = _wait_for_event(watcher)
     assert event.ok and watcher.model is not model
