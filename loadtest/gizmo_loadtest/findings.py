@@ -6,6 +6,7 @@ JSON through `to_json`. A check that fails returns a `Finding`; it never raises.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,8 @@ class SceneResult:
     results: dict[str, FormatResult] = field(default_factory=dict)
     seconds: float = 0.0
     thumbnail: str | None = None
+    process: int = field(default_factory=os.getpid)
+    """The process that checked the scene (which worker, when a run is parallel)."""
 
     @property
     def passed(self) -> bool:
@@ -123,6 +126,7 @@ class SceneResult:
             "placements": self.placements,
             "passed": self.passed,
             "seconds": self.seconds,
+            "process": self.process,
             "thumbnail": self.thumbnail,
             "results": {name: r.to_json() for name, r in self.results.items()},
         }

@@ -7,13 +7,18 @@ it). With one worker, scenes are checked in this process, lazily, when their res
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from gizmo_client.errors import GizmoError
 from gizmo_client.models import Scene
@@ -134,13 +139,32 @@ def _existing(path: Path | None) -> str | None:
     return str(path) if path is not None and path.is_file() else None
 
 
+def _worker_ready() -> int:
+    """A first task per spawned worker: it returns once the worker has imported everything."""
+    return os.getpid()
+
+
+def _collect(scene_id: str, future: Future[SceneResult]) -> SceneResult:
+    """A worker's result; a worker that died (segfault, out of memory) fails the scene."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        crash = Finding(
+            "crash",
+            f"a worker process died while this scene was being checked ({exc}); "
+            "run with --workers 1 to see which scene brings the checks down",
+        )
+        return SceneResult(scene_id, scene_id, 0, {"worker": FormatResult("worker", [crash])})
+
+
 class Scheduler:
     """Checks scenes on demand with `workers` processes: this one and `workers - 1` spawned.
 
-    This process never idles while it waits for a result: it takes the last queued scene that no
-    worker has started and checks it itself. So it works from the back of the queue while the
-    workers (which need a second or so to import pxr and MuJoCo) work from the front, and their
-    start-up is not lost time (only the CPU it takes from this process on a small machine).
+    A spawned worker gets a scene only once it has started (importing pxr and MuJoCo takes it a
+    second or so) and is free, one scene at a time. Until then, and whenever it waits for a
+    result, this process checks pending scenes itself, from the back of the queue while the
+    workers take them from the front. So worker start-up never holds a scene hostage, and a
+    handful of scenes is not slower with more workers than with one.
     """
 
     def __init__(
@@ -150,51 +174,65 @@ class Scheduler:
         self.options = options
         self.workers = workers
         self.artifacts = artifacts
+        self._lock = threading.Lock()  # the pool's callbacks run in its own thread
         self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[str] = deque()
         self._futures: dict[str, Future[SceneResult]] = {}
         self._done: dict[str, SceneResult] = {}
         self.first_started: float | None = None
         self.last_finished: float | None = None
 
     def submit(self, scene_ids: Sequence[str]) -> None:
-        """Queue scenes for the spawned workers, in order (with 1 worker, nothing to queue)."""
+        """Queue scenes, in order; spawned workers (if any) start now and take them when ready."""
         self._mark_start()
-        if self.workers < 2:
+        with self._lock:
+            known = set(self._pending) | set(self._futures) | set(self._done)
+            self._pending.extend(s for s in dict.fromkeys(scene_ids) if s not in known)
+        if self.workers < 2 or self._pool is not None:
             return
-        if self._pool is None:
-            # spawn, not fork: the parent may run the local server's threads and hold pxr state
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=context)
-        for scene_id in scene_ids:
-            if scene_id not in self._futures and scene_id not in self._done:
-                self._futures[scene_id] = self._pool.submit(
-                    check_scene, self.target, scene_id, self.options, self.artifacts
-                )
+        # spawn, not fork: the parent may run the local server's threads and hold pxr state
+        self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=get_context("spawn"))
+        for _ in range(self.workers - 1):
+            self._pool.submit(_worker_ready).add_done_callback(self._feed)
+
+    def _feed(self, finished: Future[Any]) -> None:
+        """A worker is free (started, or done with a scene): hand it the next pending scene."""
+        with self._lock:
+            if self._pool is None or not self._pending or finished.cancelled():
+                return
+            scene_id = self._pending.popleft()
+            future = self._pool.submit(
+                check_scene, self.target, scene_id, self.options, self.artifacts
+            )
+            self._futures[scene_id] = future
+        future.add_done_callback(self._feed)
 
     def result(self, scene_id: str) -> SceneResult:
         """The scene's result: checked here, or by a worker while this process checks others."""
         self._mark_start()
-        while scene_id not in self._done:
-            future = self._futures.get(scene_id)
-            if future is None or future.cancel():
-                self._check_here(scene_id)
-            elif future.done() or not self._steal():
-                self._done[scene_id] = future.result()
-                del self._futures[scene_id]
-                self.last_finished = time.perf_counter()
-        return self._done[scene_id]
+        while True:
+            with self._lock:
+                if scene_id in self._done:
+                    return self._done[scene_id]
+                future = self._futures.get(scene_id)
+                if future is None:  # still pending (or never queued): this process takes it
+                    if scene_id in self._pending:
+                        self._pending.remove(scene_id)
+                    here = scene_id
+                elif future.done() or not self._pending:
+                    here = None
+                else:
+                    here = self._pending.pop()
+            if here is not None:
+                self._finish(here, check_scene(self.target, here, self.options, self.artifacts))
+            else:
+                assert future is not None
+                self._finish(scene_id, _collect(scene_id, future))
 
-    def _steal(self) -> bool:
-        """Check here the last queued scene no worker has started; False if there is none."""
-        for scene_id in reversed(list(self._futures)):
-            if self._futures[scene_id].cancel():
-                self._check_here(scene_id)
-                return True
-        return False
-
-    def _check_here(self, scene_id: str) -> None:
-        self._futures.pop(scene_id, None)
-        self._done[scene_id] = check_scene(self.target, scene_id, self.options, self.artifacts)
+    def _finish(self, scene_id: str, result: SceneResult) -> None:
+        with self._lock:
+            self._futures.pop(scene_id, None)
+            self._done[scene_id] = result
         self.last_finished = time.perf_counter()
 
     def elapsed(self) -> float:
@@ -207,9 +245,10 @@ class Scheduler:
             self.first_started = time.perf_counter()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None  # `_feed` hands out nothing from now on
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Scheduler:
         return self
