@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from gizmo_client.models import Quaternion
@@ -41,14 +41,34 @@ AssetStatus = Literal["pending", "processing", "ready", "failed"]
 Timestamp = Annotated[
     str, Field(json_schema_extra={"format": "date-time"}, examples=["2024-11-12T10:15:00.000Z"])
 ]
-# Stripped strings must hold a non-space character; the pattern says so in the OpenAPI document.
+# Every character `str.strip()` removes (those with `str.isspace()`), as a regex class: names,
+# prompts and tags are stripped and must keep a character outside it. The pattern tells clients
+# and fuzzers the same rule in the OpenAPI document (it is checked in Python, not by the regex).
+SPACE_CLASS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NON_SPACE: dict[str, Any] = {"pattern": f"[^{SPACE_CLASS}]"}
+
+
+def _stripped(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must contain a character other than white space")
+    return stripped
+
+
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra=_NON_SPACE),
+    AfterValidator(_stripped),
 ]
-Text = Annotated[str, StringConstraints(max_length=4000)]
+Prompt = Annotated[
+    str,
+    Field(min_length=1, max_length=4000, json_schema_extra=_NON_SPACE),
+    AfterValidator(_stripped),
+]
 Tag = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")
+    str, Field(min_length=1, max_length=64, json_schema_extra=_NON_SPACE), AfterValidator(_stripped)
 ]
+Text = Annotated[str, Field(max_length=4000)]
 Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 Component = Annotated[float, Field(allow_inf_nan=False)]
 FORMAT_FIELD = Field(
@@ -63,10 +83,7 @@ class _Request(BaseModel):
 
 
 class AssetCreate(_Request):
-    prompt: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=r"\S"),
-    ] = Field(examples=["6-DOF industrial robot arm with a 1 m reach"])
+    prompt: Prompt = Field(examples=["6-DOF industrial robot arm with a 1 m reach"])
     name: Name | None = Field(None, description="Defaults to the prompt, truncated.")
     tags: Annotated[list[Tag], Field(max_length=32)] | None = None
 

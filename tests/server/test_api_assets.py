@@ -9,6 +9,7 @@ from datetime import datetime
 import requests
 
 from gizmo_server.embedded import LocalServer
+from gizmo_server.schemas import SPACE_CLASS
 
 from .conftest import Api, assert_error
 
@@ -65,6 +66,8 @@ def test_bad_asset_bodies_are_400_and_store_nothing(fresh: tuple[LocalServer, Ap
         {},
         {"prompt": ""},
         {"prompt": "   "},
+        {"prompt": "\u3000\x85\t"},
+        {"prompt": "crate", "tags": [" "]},
         {"prompt": 12},
         {"prompt": "crate", "tags": "cargo"},
         {"prompt": "crate", "tags": [1, 2]},
@@ -142,3 +145,10 @@ def test_asset_export_in_each_format_downloads_verified_bytes(api: Api) -> None:
     assert_error(
         api.post("/assets/ast_nope/export", {"format": "mujoco_mjcf"}), 404, "asset_not_found"
     )
+
+
+def test_the_space_class_in_the_schema_is_what_stripping_removes() -> None:
+    """The OpenAPI pattern for names, prompts and tags names exactly the characters stripped."""
+    pattern = re.compile(f"[{SPACE_CLASS}]")
+    everything = [chr(c) for c in range(0x110000)]
+    assert [c for c in everything if c.isspace()] == [c for c in everything if pattern.match(c)]
