@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .findings import CROSS
 from .options import add_options, artifacts_dir, check_options, target_filters, worker_count
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class _State:
         self.report = new_report(target.base_url, workers, self.options)
         formats = list(self.options.formats)
         if len(formats) > 1:
-            formats.append("cross_format")
+            formats.append(CROSS)
         items: list[pytest.Item] = []
         for scene in scenes:
             collector = SceneCollector.from_parent(

@@ -104,7 +104,7 @@ def check_scene(
             result.from_cache = fetched.from_cache
             results[fmt] = result
     if scene is None:  # no export arrived, so the scene object is unknown too
-        return SceneResult(scene_id, scene_id, 0, results, time.perf_counter() - started)
+        scene = Scene(id=scene_id, name=scene_id)
     outcome = _assemble(scene, results, options, started)
     outcome.thumbnail = _existing(thumbnail)
     return outcome

@@ -69,26 +69,28 @@ def test_plugin_collects_one_case_per_scene_and_format_and_honours_k(tmp_path: P
 
 
 def test_plugin_failures_carry_the_findings(tmp_path: Path) -> None:
-    """A hosted account whose exports are refused: every case fails, saying why."""
+    """A hosted account whose exports are refused: both formats fail saying why, the cross-format
+    case is skipped (there is nothing to compare)."""
     with LocalServer(demo=True, faults="export_not_ready:1.0") as server:
         junit = tmp_path / "junit.xml"
         out = _pytest(
             tmp_path,
             "--gizmo-loadtest",
             "--gizmo-loadtest-hosted",
-            "--gizmo-loadtest-format=usd",
             "--gizmo-loadtest-match=alpha",
             f"--gizmo-loadtest-artifacts={tmp_path / 'art'}",
             f"--junitxml={junit}",
             env={"GIZMO_API_KEY": server.api_key, "GIZMO_BASE_URL": server.base_url},
         )
     assert out.startswith("exit=1"), out
-    ((name, case),) = _cases(junit).items()
-    assert name.endswith("::isaac_sim_usd")
-    failure = case.find("failure")
-    assert failure is not None
-    assert "Warehouse Workcell Alpha" in (failure.text or "")
-    assert "fetch: export or download failed" in (failure.text or "")
+    assert "2 failed, 1 skipped" in out
+    cases = {name.split("::")[1]: case for name, case in _cases(junit).items()}
+    assert cases["cross_format"].find("skipped") is not None
+    for fmt in ("mujoco_mjcf", "isaac_sim_usd"):
+        failure = cases[fmt].find("failure")
+        assert failure is not None
+        assert "Warehouse Workcell Alpha" in (failure.text or "")
+        assert "fetch: export or download failed" in (failure.text or "")
     assert server.api_key not in out
 
 
