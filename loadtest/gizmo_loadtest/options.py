@@ -52,24 +52,26 @@ class CheckOptions:
         return {**asdict(self), "formats": list(self.formats)}
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
 
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return parse
 
 
 def _tolerance(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
     return value
 
 
@@ -88,13 +90,13 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "help": "export format(s) to check (default: both)",
     },
     "workers": {
-        "type": _positive_int,
+        "type": _int_at_least(1),
         "default": 1,
         "metavar": "N",
         "help": "check scenes in N processes, this one included (default: 1)",
     },
     "steps": {
-        "type": _non_negative_int,
+        "type": _int_at_least(0),
         "default": DEFAULT_STEPS,
         "metavar": "N",
         "help": f"MuJoCo steps that must stay finite and stable (default: {DEFAULT_STEPS})",

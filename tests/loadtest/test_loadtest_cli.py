@@ -180,3 +180,22 @@ def test_unknown_scene_and_empty_match_fail(
     assert main(["loadtest", *target, "--scene", "scn_doesnotexist", *art]) == 4  # not found
     assert main(["loadtest", *target, "--match", "no such scene name", *art]) == 1
     assert "nothing to check: no scene name contains" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "abc"], "argument --steps: must be a whole number, got 'abc'"),
+        (["--workers", "0"], "argument --workers: must be at least 1, got 0"),
+        (["--position-tol", "-1"], "argument --position-tol: must be a positive finite number"),
+        (["--rotation-tol", "nan"], "argument --rotation-tol: must be a positive finite number"),
+        (["--format", "urdf"], "argument --format: invalid choice: 'urdf'"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["loadtest", *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
