@@ -27,6 +27,7 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 _FILE_SUFFIXES = (".xml", ".zip", ".mjcf")
+_DEFAULT_STEPS = 1000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("target", nargs="?", help="scene id, scene.xml or scene.zip")
     view.add_argument("--demo", action="store_true", help="run the built-in demo on a local server")
     view.add_argument("--headless", action="store_true", help="no window: load, step, summarise")
-    view.add_argument("--steps", type=int, default=1000, help="steps to run headless (1000)")
+    view.add_argument("--steps", type=int, help=f"steps to run headless ({_DEFAULT_STEPS})")
     view.add_argument("--render", type=Path, metavar="PNG", help="headless: write a thumbnail")
     view.add_argument("--size", default="320x240", help="thumbnail size WIDTHxHEIGHT (320x240)")
     view.add_argument("--poll", type=float, default=1.0, help="seconds between checks (1.0)")
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ViewerUnavailableError as exc:
         print(f"gizmo-mujoco: {exc}", file=sys.stderr)
         return EXIT_NO_DISPLAY
-    except GizmoError as exc:
+    except (GizmoError, OSError) as exc:  # OSError: unwritable picture, demo timeout...
         print(f"gizmo-mujoco: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -83,13 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.poll <= 0:
         parser.error("--poll must be a positive number of seconds")
+    if (args.steps is not None and args.steps < 0) or args.reloads < 1:
+        parser.error("--steps must be 0 or more and --reloads 1 or more")
     if args.demo:
         if args.target:
             parser.error("give either a TARGET or --demo, not both")
         return _demo(args)
     if not args.target:
         parser.error("give a scene id, a .xml or .zip file, or --demo")
-    if not args.headless and (args.render or args.steps != 1000):
+    if not args.headless and (args.render or args.steps is not None):
         parser.error("--steps and --render go with --headless")
     size = _size(parser, args.size)
     if not args.headless:
@@ -99,19 +102,20 @@ def _view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         watcher.load()
         if args.headless:
             summary = run_headless(
-                watcher.model, watcher.data, label=source.label, steps=args.steps,
+                watcher.model, watcher.data, label=source.label,
+                steps=_DEFAULT_STEPS if args.steps is None else args.steps,
                 render=args.render, size=size,
             )  # fmt: skip
             print("\n".join(summary.lines()))
             return EXIT_OK
-        print(
-            f"Viewing {source.label}; it reloads when it changes (checked every {args.poll:g} s)."
-        )
-        print("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
         if args.backend == "managed":
-            print("Managed window: press Ctrl+L to fetch the latest version (state is kept).")
+            print(f"Viewing {source.label}; press Ctrl+L in the window to load the latest version.")
             run_managed(watcher, on_event=_print_event)
         else:
+            print(
+                f"Viewing {source.label}; it reloads when it changes (checks every {args.poll:g} s)"
+            )
+            print("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
             run_passive(watcher, on_event=_print_event)
     return EXIT_OK
 

@@ -59,7 +59,7 @@ class _Addition:
 
 
 @contextmanager
-def demo_scene(
+def _demo_scene(
     say: Say, poll: float
 ) -> Iterator[tuple[LocalServer, GizmoClient, Scene, SceneWatcher]]:
     """A running local server, a client on it (private cache), the demo scene and its watcher."""
@@ -131,7 +131,7 @@ def run_demo_headless(
 ) -> int:
     """The bounded demo for machines without a display; returns the exit status."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with demo_scene(say, poll) as (_, client, scene, watcher):
+    with _demo_scene(say, poll) as (_, client, scene, watcher):
         joint = _drive_arm(watcher, scene)
         clock = RealTime(watcher)
         say("Driving the arm to a pose: the state every reload must keep.")
@@ -198,17 +198,23 @@ def _picture(watcher: SceneWatcher, path: Path, say: Say) -> Path:
 
 
 def run_demo_viewer(
-    *, poll: float = 1.0, interval: float = 4.0, count: int = 6, say: Say = print
+    *,
+    poll: float = 1.0,
+    interval: float = 4.0,
+    count: int = 6,
+    say: Say = print,
+    stop: threading.Event | None = None,
 ) -> int:
-    """The interactive demo: the viewer, with a placement added every `interval` seconds."""
-    with demo_scene(say, poll) as (server, _, scene, watcher):
+    """The interactive demo: the viewer, with a placement added every `interval` seconds, until
+    the window is closed (or `stop` is set)."""
+    with _demo_scene(say, poll) as (server, _, scene, watcher):
         _drive_arm(watcher, scene)
-        stop = threading.Event()
+        finished = threading.Event()
 
         def add_on_a_timer() -> None:
             with server.client() as adder:
                 for addition in _additions(scene, count):
-                    if stop.wait(interval):
+                    if finished.wait(interval):
                         return
                     say(f"Adding '{addition.name}' through the API...")
                     _add(adder, scene.id, addition)
@@ -219,8 +225,8 @@ def run_demo_viewer(
         say("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
         adder.start()
         try:
-            run_passive(watcher, on_event=lambda event: say(event.message()))
+            run_passive(watcher, stop=stop, on_event=lambda event: say(event.message()))
         finally:
-            stop.set()
+            finished.set()
             adder.join(timeout=10)
     return 0

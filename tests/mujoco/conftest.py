@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import glfw
@@ -70,3 +72,34 @@ def x_display() -> Iterator[str]:
         glfw.terminate()
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def keyboard(x_display: str) -> Iterator[Callable[..., None]]:
+    """Press key chords on the private display through the XTEST extension (libXtst)."""
+    x11_name, xtst_name = ctypes.util.find_library("X11"), ctypes.util.find_library("Xtst")
+    if x11_name is None or xtst_name is None:
+        pytest.skip("libX11/libXtst not installed (Debian: apt-get install -y libxtst6)")
+    x11, xtst = ctypes.CDLL(x11_name), ctypes.CDLL(xtst_name)
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p] + [ctypes.c_int] * 3 + [ctypes.c_ulong]
+    display = x11.XOpenDisplay(x_display.encode())
+    assert display, f"cannot open {x_display}"
+
+    def press(*keysyms: int) -> None:
+        """Hold the keys in order, release in reverse, with the pointer over the window (no
+        window manager: keyboard focus follows the pointer)."""
+        xtst.XTestFakeMotionEvent(display, -1, 300, 200, 0)
+        codes = [x11.XKeysymToKeycode(display, keysym) for keysym in keysyms]
+        for code in codes:
+            xtst.XTestFakeKeyEvent(display, code, 1, 0)
+        for code in reversed(codes):
+            xtst.XTestFakeKeyEvent(display, code, 0, 0)
+        x11.XFlush(display)
+
+    yield press
+    x11.XCloseDisplay(display)

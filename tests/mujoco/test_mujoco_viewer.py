@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import mujoco
@@ -15,9 +17,10 @@ from PIL import Image, ImageGrab
 
 from gizmo_client import GizmoClient
 from gizmo_client.models import Quaternion, Scene, Vector3
+from gizmo_mujoco.demo import run_demo_viewer
 from gizmo_mujoco.display import display_problem
-from gizmo_mujoco.sources import SceneSource
-from gizmo_mujoco.viewer import PassiveViewer, run_passive
+from gizmo_mujoco.sources import FileSource, SceneSource
+from gizmo_mujoco.viewer import PassiveViewer, run_managed, run_passive
 from gizmo_mujoco.watcher import ReloadEvent, SceneWatcher
 
 pytestmark = pytest.mark.viewer
@@ -98,3 +101,74 @@ def test_reopening_fallback_keeps_the_camera(on_display: str, artifacts_dir: Pat
     finally:
         viewer.close()
     assert not viewer.is_running()
+
+
+def test_interactive_demo_adds_placements_that_appear_in_the_window(on_display: str) -> None:
+    lines: list[str] = []
+    stop = threading.Event()
+    outcome: list[int | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(
+                run_demo_viewer(poll=0.3, interval=0.5, count=2, say=lines.append, stop=stop)
+            )
+        except BaseException as exc:  # surfaced to the test below
+            outcome.append(exc)
+
+    def placements_live() -> int:
+        """The scene size of the newest reload (one reload may bring both additions)."""
+        sizes = [int(n) for line in lines for n in re.findall(r", (\d+) placements\) in ", line)]
+        return max(sizes, default=8)
+
+    runner = threading.Thread(target=run, name="demo-viewer")
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while placements_live() < 10 and runner.is_alive():
+            assert time.monotonic() < deadline, "\n".join(lines)
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    assert outcome == [0], outcome
+    reloads = [line for line in lines if line.startswith("Reload")]
+    assert reloads and all(line.startswith("Reloaded ") for line in reloads), reloads
+    assert all(re.search(r"kept [89] placements, (19|20) joints", line) for line in reloads)
+    assert "The demo has added all its placements" in " ".join(lines)
+
+
+XK_CONTROL_L, XK_L, XK_Q = 0xFFE3, 0x006C, 0x0071
+
+
+def test_managed_backend_reloads_on_ctrl_l_and_keeps_the_old_model_on_error(
+    on_display: str, keyboard: Callable[..., None], tmp_path: Path, artifacts_dir: Path
+) -> None:
+    path = tmp_path / "scene.xml"
+    path.write_text(scene_xml([ARM, CRATE]))
+    watcher = SceneWatcher(FileSource(path))
+    watcher.load()
+    events: queue.Queue[ReloadEvent] = queue.Queue()
+    runner = threading.Thread(target=run_managed, args=(watcher,), kwargs={"on_event": events.put})
+    runner.start()
+    try:
+        time.sleep(2.0)  # the window opens and the physics loop starts
+        path.write_text(scene_xml([ARM, CRATE, NEW_ARM]))
+        keyboard(XK_CONTROL_L, XK_L)
+        reloaded = events.get(timeout=15)
+        assert reloaded.ok, reloaded.message()
+        assert watcher.model.body("pla_new/base").id > 0 and watcher.data.time > 0.5
+        assert reloaded.report is not None and reloaded.report.time == pytest.approx(
+            watcher.data.time, abs=1.0
+        )
+        path.write_text(scene_xml([ARM]).replace("<worldbody>", "<worldbody><bodyy/>"))
+        keyboard(XK_CONTROL_L, XK_L)
+        failed = events.get(timeout=15)
+        assert not failed.ok and "element <bodyy>" in failed.message()
+        time.sleep(0.5)  # the window shows the error; the previous model keeps running
+        assert watcher.model.body("pla_new/base").id > 0
+        _screenshot(on_display, artifacts_dir / "managed-reload-error.png")
+    finally:
+        keyboard(XK_CONTROL_L, XK_Q)
+        runner.join(timeout=15)
+    assert not runner.is_alive(), "Ctrl+Q should close the managed viewer"
