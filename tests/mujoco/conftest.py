@@ -63,7 +63,7 @@ def x_display() -> Iterator[str]:
         number = announced.readline().strip()
     if not number:
         process.kill()
-        pytest.skip("Xvfb started but announced no display number")
+        pytest.fail(f"Xvfb exited (status {process.wait()}) without announcing a display")
     try:
         yield f":{number}"
     finally:
