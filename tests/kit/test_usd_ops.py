@@ -10,7 +10,7 @@ import pytest
 from gizmo.scenes import usd_ops
 from gizmo.scenes.data import LoadedScene, LoadMode, UsdFileError
 from kit_support import PosesCheck, isaac_like_stage
-from pxr import Sdf, Usd, UsdGeom
+from pxr import Sdf, Usd, UsdGeom, UsdPhysics
 
 from gizmo_client import FetchedScene, GizmoClient, Quaternion, Vector3
 from gizmo_client.models import Scene
@@ -236,3 +236,19 @@ def test_open_stage_opens_the_export(export: FetchedScene, check_poses: PosesChe
     assert usd_ops.list_added(stage) == [], "an export's own tags do not make it the panel's"
     with pytest.raises(UsdFileError):
         usd_ops.remove_scene(stage, "/World")
+
+
+def test_a_stage_with_its_own_physics_scene_keeps_just_that_one(
+    export: FetchedScene, check_poses: PosesCheck
+) -> None:
+    stage = isaac_like_stage()
+    UsdPhysics.Scene.Define(stage, "/physicsScene")
+    loaded, warnings = _add(stage, export)
+    active = [p.GetPath() for p in stage.Traverse() if p.IsA(UsdPhysics.Scene)]
+    assert active == [Sdf.Path("/physicsScene")]
+    assert any("/physicsScene" in w for w in warnings)
+    check_poses(stage, loaded.prim_path, export.scene)
+    alone = isaac_like_stage()
+    _, warnings_alone = _add(alone, export)
+    assert warnings_alone == []
+    assert [p for p in alone.Traverse() if p.IsA(UsdPhysics.Scene)], "kept when it is the only one"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxr import Sdf, Tf, Usd, UsdGeom
+from pxr import Sdf, Tf, Usd, UsdGeom, UsdPhysics
 
 from .data import LoadedScene, LoadMode, UsdFileError
 
@@ -203,7 +203,31 @@ def add_scene(
         for undo in [path, *reversed(created)]:
             stage.RemovePrim(undo)
         raise
-    return _loaded_from(prim), warnings
+    return _loaded_from(prim), warnings + _defer_to_stage_physics(stage, prim)
+
+
+def _defer_to_stage_physics(stage: Usd.Stage, prim: Usd.Prim) -> list[str]:
+    """Deactivate the export's PhysicsScene when the stage already has one of its own.
+
+    An export carries one PhysicsScene so it simulates when opened alone; referenced into a stage
+    that has its own, it would make two, and PhysX would split the bodies between them. The
+    opinion is authored on the referencing prim's path, so it holds across sync's file swaps.
+    """
+    inside = prim.GetPath()
+    ours = [p for p in Usd.PrimRange(prim) if p.IsA(UsdPhysics.Scene)]
+    theirs = [
+        p.GetPath()
+        for p in stage.Traverse()
+        if p.IsA(UsdPhysics.Scene) and not p.GetPath().HasPrefix(inside)
+    ]
+    if not ours or not theirs:
+        return []
+    for physics in ours:
+        physics.SetActive(False)
+    return [
+        f"The export's physics scene was switched off: the stage's own {theirs[0]} simulates "
+        "the scene (one physics scene per stage)."
+    ]
 
 
 def _loaded_from(prim: Usd.Prim) -> LoadedScene:
