@@ -59,10 +59,8 @@ class _Addition:
 
 
 @contextmanager
-def _demo_scene(
-    say: Say, poll: float
-) -> Iterator[tuple[LocalServer, GizmoClient, Scene, SceneWatcher]]:
-    """A running local server, a client on it (private cache), the demo scene and its watcher."""
+def _demo_scene(say: Say, poll: float) -> Iterator[tuple[LocalServer, Scene, SceneWatcher]]:
+    """A running local server, the demo scene, and a loaded watcher on it (private cache)."""
     try:
         from gizmo_server.embedded import LocalServer
     except ImportError as exc:
@@ -85,7 +83,7 @@ def _demo_scene(
             f"Loaded {watcher.source.label}: {model.nbody - 1} bodies, {model.njnt} joints, "
             f"{model.nu} actuators"
         )
-        yield server, client, client.scenes.get(summary.id), watcher
+        yield server, client.scenes.get(summary.id), watcher
 
 
 def _drive_arm(watcher: SceneWatcher, scene: Scene) -> str | None:
@@ -131,7 +129,7 @@ def run_demo_headless(
 ) -> int:
     """The bounded demo for machines without a display; returns the exit status."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _demo_scene(say, poll) as (_, client, scene, watcher):
+    with _demo_scene(say, poll) as (server, scene, watcher), server.client() as api:
         joint = _drive_arm(watcher, scene)
         clock = RealTime(watcher)
         say("Driving the arm to a pose: the state every reload must keep.")
@@ -142,7 +140,7 @@ def run_demo_headless(
                 at = ", ".join(f"{v:.2f}" for v in addition.position.as_tuple())
                 say(f"\nReload {number}/{reloads}: the API adds '{addition.name}' at ({at})")
                 added_at = time.monotonic()
-                _add(client, scene.id, addition)
+                _add(api, scene.id, addition)  # its own client: the watcher's polls in a thread
                 event, before = _wait_for_reload(watcher, clock, joint)
                 if event.report is None:
                     say(f"  {event.message()}")
@@ -207,7 +205,7 @@ def run_demo_viewer(
 ) -> int:
     """The interactive demo: the viewer, with a placement added every `interval` seconds, until
     the window is closed (or `stop` is set)."""
-    with _demo_scene(say, poll) as (server, _, scene, watcher):
+    with _demo_scene(say, poll) as (server, scene, watcher):
         _drive_arm(watcher, scene)
         finished = threading.Event()
 
