@@ -58,23 +58,25 @@ def render_rgb(
         context = _context_class()(width, height)
     except Exception as exc:  # each GL backend fails in its own way (ImportError, GLError...)
         raise RenderError(f"Could not create an offscreen OpenGL context: {exc}") from exc
-    context.make_current()
-    scene = mujoco.MjvScene(model, maxgeom=10_000)
-    mujoco.mjv_updateScene(
-        model, data, mujoco.MjvOption(), mujoco.MjvPerturb(), view,
-        mujoco.mjtCatBit.mjCAT_ALL, scene,
-    )  # fmt: skip
-    if _software_gl():
-        scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
-    gpu = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
     try:
-        mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, gpu)
-        rect = mujoco.MjrRect(0, 0, width, height)
-        mujoco.mjr_render(rect, scene, gpu)
-        pixels = np.empty((height, width, 3), dtype=np.uint8)
-        mujoco.mjr_readPixels(pixels, None, rect, gpu)
+        context.make_current()
+        scene = mujoco.MjvScene(model, maxgeom=10_000)
+        mujoco.mjv_updateScene(
+            model, data, mujoco.MjvOption(), mujoco.MjvPerturb(), view,
+            mujoco.mjtCatBit.mjCAT_ALL, scene,
+        )  # fmt: skip
+        if _software_gl():
+            scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        gpu = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
+        try:
+            mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, gpu)
+            rect = mujoco.MjrRect(0, 0, width, height)
+            mujoco.mjr_render(rect, scene, gpu)
+            pixels = np.empty((height, width, 3), dtype=np.uint8)
+            mujoco.mjr_readPixels(pixels, None, rect, gpu)
+        finally:
+            gpu.free()
     finally:
-        gpu.free()
         context.free()
     return np.flipud(pixels)  # OpenGL's rows run bottom-up
 
