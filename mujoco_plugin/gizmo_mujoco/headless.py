@@ -10,7 +10,7 @@ import mujoco
 
 from .render import render_png
 
-__all__ = ["HeadlessSummary", "count_placements", "run_headless"]
+__all__ = ["HeadlessSummary", "run_headless"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class HeadlessSummary:
         return out
 
 
-def count_placements(model: mujoco.MjModel) -> int:
+def _count_placements(model: mujoco.MjModel) -> int:
     """Top-level bodies: one per placement in a Gizmo export."""
     return sum(1 for body in range(1, model.nbody) if model.body_parentid[body] == 0)
 
@@ -71,7 +71,7 @@ def run_headless(
         render_png(model, data, render, width=size[0], height=size[1])
     return HeadlessSummary(
         label=label,
-        placements=count_placements(model),
+        placements=_count_placements(model),
         bodies=model.nbody - 1,
         joints=model.njnt,
         dofs=model.nv,

@@ -8,9 +8,9 @@ import mujoco
 
 from .watcher import SceneWatcher
 
-__all__ = ["FRAME_SECONDS", "RealTime"]
+__all__ = ["RealTime"]
 
-FRAME_SECONDS = 1 / 60
+_FRAME_SECONDS = 1 / 60
 _MAX_STEPS_PER_FRAME = 200  # beyond this, run in slow motion rather than fall further behind
 
 
@@ -36,4 +36,4 @@ class RealTime:
 
     @staticmethod
     def sleep_rest_of_frame(frame_start: float) -> None:
-        time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - frame_start)))
+        time.sleep(max(0.0, _FRAME_SECONDS - (time.perf_counter() - frame_start)))

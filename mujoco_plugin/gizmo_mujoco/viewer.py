@@ -114,7 +114,7 @@ def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
     return load if callable(load) else None
 
 
-def event_text(event: ReloadEvent) -> tuple[str, str]:
+def _event_text(event: ReloadEvent) -> tuple[str, str]:
     """The overlay for one reload: a title, and the report or error in short lines."""
     if event.report is not None:
         lines = [f"{event.label}, {event.build_seconds:.2f} s", *event.report.lines()]
@@ -151,7 +151,7 @@ def run_passive(
                     route = viewer.swap(watcher.model, watcher.data)
                     logger.debug("viewer swapped %s", route)
                     clock.restart()
-                viewer.show_text(*event_text(event))
+                viewer.show_text(*_event_text(event))
                 if on_event is not None:
                     on_event(event)
             clock.sleep_rest_of_frame(frame_start)
