@@ -25,6 +25,7 @@ from ._version import __version__
 from .client import GizmoClient
 from .config import save_config
 from .models import Asset, ExportFormat, Quaternion, Scene, Vector3
+from .resources import Assets, Scenes
 
 __all__ = ["EXIT_CODES", "add_connection_options", "client_from_args", "main"]
 
@@ -175,13 +176,19 @@ def _cmd_login(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _listing(
+    resource: Scenes | Assets, args: argparse.Namespace, *, walk_all: bool
+) -> tuple[list[Any], int]:
+    """One page (`--limit`/`--offset`) or every page (`--all`), with the account's total."""
+    if walk_all:
+        items: list[Any] = list(resource.iter_all())
+        return items, len(items)
+    page = resource.list(limit=args.limit, offset=args.offset)
+    return list(page.items), page.total
+
+
 def _cmd_scenes_list(args: argparse.Namespace, client: GizmoClient) -> int:
-    if args.all or args.match:
-        scenes = list(client.scenes.iter_all())
-        total = len(scenes)
-    else:
-        page = client.scenes.list(limit=args.limit, offset=args.offset)
-        scenes, total = page.items, page.total
+    scenes, total = _listing(client.scenes, args, walk_all=args.all or bool(args.match))
     if args.match:
         scenes = [s for s in scenes if args.match.lower() in s.name.lower()]
     if args.json:
@@ -288,12 +295,7 @@ def _cmd_assets_show(args: argparse.Namespace, client: GizmoClient) -> int:
 
 
 def _cmd_assets_list(args: argparse.Namespace, client: GizmoClient) -> int:
-    if args.all:
-        assets = list(client.assets.iter_all())
-        total = len(assets)
-    else:
-        page = client.assets.list(limit=args.limit, offset=args.offset)
-        assets, total = page.items, page.total
+    assets, total = _listing(client.assets, args, walk_all=args.all)
     if args.json:
         _print_json(assets)
         return EXIT_OK
