@@ -105,8 +105,13 @@ class ExportCache:
         entries: list[tuple[float, int, Path]] = []
         for meta_path in self.root.glob(f"*/*/*/{META}"):
             directory = meta_path.parent
-            size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
-            entries.append((meta_path.stat().st_mtime, size, directory))
+            if directory.name.startswith("."):
+                continue  # another writer's entry under construction
+            try:
+                size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+                entries.append((meta_path.stat().st_mtime, size, directory))
+            except FileNotFoundError:
+                continue  # evicted or replaced by another process meanwhile
         total = sum(size for _, size, _ in entries)
         for _, size, directory in sorted(entries):
             if total <= self.max_bytes:

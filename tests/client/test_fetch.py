@@ -113,3 +113,30 @@ def test_an_expired_link_is_exported_again_once(
             fetched = client.fetch_scene(scene_id)
     assert fetched.path.read_bytes().lstrip().startswith(b"<mujoco")
     assert [r.method for r in sent if "/downloads/" not in r.url] == ["GET", "POST", "POST"]
+
+
+def _store_many(root: str, prefix: str) -> None:
+    from gizmo_client.cache import ExportCache
+
+    cache = ExportCache(Path(root), max_bytes=20_000)
+
+    def populate(tmp: Path) -> Path:
+        (tmp / "scene.xml").write_bytes(b"x" * 1000)
+        return tmp / "scene.xml"
+
+    for i in range(300):
+        cache.store("scn_shared", "mujoco_mjcf", f"{prefix}{i}", populate, {})
+
+
+def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_store_many, args=(str(tmp_path), p)) for p in "ab"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    entries = list(tmp_path.glob("*/*/*/meta.json"))
+    assert 0 < len(entries) <= 21 and not list(tmp_path.glob("*/*/.tmp-*"))
