@@ -46,7 +46,7 @@ IDENTITY = (0.0, 0.0, 0.0, 1.0)  # scalar-last
 router = APIRouter(prefix="/v1")
 _bearer = HTTPBearer(auto_error=False, description="Your API key: `Authorization: Bearer <key>`.")
 _READ_ERRORS = error_responses(400, 401, 403, 404, 429, 500, 502, 503)
-_WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 429, 500, 502, 503)
+_WRITE_ERRORS = error_responses(400, 401, 403, 404, 429, 500, 502, 503)
 
 
 def _service(request: Request) -> Service:

@@ -58,12 +58,14 @@ def _http_error(exc: HTTPException, request: Request) -> ApiError:
     if exc.status_code == 404:
         return not_found("route_not_found", "No such route; every API path starts with /v1/.")
     if exc.status_code == 405:
+        # The contract has no 405: a method a path does not answer is an unknown route (there is
+        # no DELETE in the alpha API). `Allow` still says what the path answers.
         allowed = ", ".join(_methods_for(request))
         return ApiError(
-            405,
-            "invalid_request",
-            "method_not_allowed",
-            f"This route does not answer {request.method}; it answers {allowed}.",
+            404,
+            "not_found",
+            "route_not_found",
+            f"No such route: {request.method} is not answered here; this path answers {allowed}.",
             headers={"Allow": allowed},
         )
     return ApiError(exc.status_code, "invalid_request", "http_error", str(exc.detail))

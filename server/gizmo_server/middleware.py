@@ -80,14 +80,14 @@ def _check_json(body: bytes) -> None:
 
 
 class BodyGuard:
-    """Reads write requests' bodies up front: size cap (413), JSON only, strict JSON (400).
+    """Reads write requests' bodies up front: size cap, JSON only, strict JSON (all 400).
 
     A body without Content-Type is taken as JSON; one declared as anything else but JSON
     (`application/json` or `*/*+json`) is refused with a message saying what to send.
 
     The body is then replayed to the app and kept for `request_body` (idempotency hashes it).
     An over-long body is still drained (up to 16 times the cap) before answering, so the client
-    reads a clean 413 instead of a connection reset in the middle of its upload.
+    reads a clean 400 instead of a connection reset in the middle of its upload.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -152,9 +152,9 @@ class BodyGuard:
 
     def _too_large(self) -> ApiError:
         return ApiError(
-            413,
+            400,
             "invalid_request",
-            "body_too_large",
+            "invalid_body",
             f"The request body is larger than {self.max_bytes} bytes; requests carry small "
             "JSON objects.",
             headers={"Connection": "close"},  # the rest of the body is not read
