@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import glfw
 import pytest
@@ -50,7 +51,7 @@ def x_display() -> Iterator[str]:
     """A private Xvfb display (a free number chosen by Xvfb itself), or a skip saying why not."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
-        pytest.skip("Xvfb is not installed (Debian: apt-get install -y xvfb)")
+        _skip_unless_required("Xvfb is not installed (Debian: apt-get install -y xvfb)")
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
         [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
@@ -79,7 +80,7 @@ def keyboard(x_display: str) -> Iterator[Callable[..., None]]:
     """Press key chords on the private display through the XTEST extension (libXtst)."""
     x11_name, xtst_name = ctypes.util.find_library("X11"), ctypes.util.find_library("Xtst")
     if x11_name is None or xtst_name is None:
-        pytest.skip("libX11/libXtst not installed (Debian: apt-get install -y libxtst6)")
+        _skip_unless_required("libX11/libXtst not installed (Debian: apt-get install -y libxtst6)")
     x11, xtst = ctypes.CDLL(x11_name), ctypes.CDLL(xtst_name)
     x11.XOpenDisplay.restype = ctypes.c_void_p
     x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
@@ -103,3 +104,10 @@ def keyboard(x_display: str) -> Iterator[Callable[..., None]]:
 
     yield press
     x11.XCloseDisplay(display)
+
+
+def _skip_unless_required(reason: str) -> NoReturn:
+    """Skip a viewer test, unless CI asked for the real viewer (`GIZMO_REQUIRE_DISPLAY=1`)."""
+    if os.environ.get("GIZMO_REQUIRE_DISPLAY") == "1":
+        pytest.fail(f"GIZMO_REQUIRE_DISPLAY=1 but {reason}")
+    pytest.skip(reason)
