@@ -10,12 +10,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import gizmo_mujoco  # first: it picks the headless GL backend, which mujoco reads on import
-
-# isort: split
 import mujoco
 import numpy as np
 
+import gizmo_mujoco
 from gizmo_client.errors import GizmoError
 from gizmo_client.models import Scene
 

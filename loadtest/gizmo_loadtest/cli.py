@@ -6,6 +6,8 @@ input files; the `gizmo` CLI's own codes for API failures (no key, not found, ne
 
 from __future__ import annotations
 
+# The checks (and with them pxr and mujoco) are imported only when `gizmo loadtest` runs, so
+# every other `gizmo` command starts fast and works where the simulators are not installed.
 import argparse
 import json
 import sys
@@ -27,7 +29,6 @@ from .options import (
     worker_count,
 )
 from .report_text import outcome, summary
-from .runner import check_files, new_report, run, write_reports
 
 __all__ = ["register"]
 
@@ -86,6 +87,8 @@ def main(args: argparse.Namespace) -> int:
     if report is None:
         return EXIT_FINDINGS
     directory = artifacts_dir(args)
+    from .runner import write_reports
+
     json_path, html_path = write_reports(report, directory)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
@@ -108,6 +111,8 @@ def _offline(args: argparse.Namespace, options: CheckOptions) -> Report:
             "--scene, --match, --hosted, --api-key or --base-url"
         )
     scene = read_scene_json(args.scene_json)
+    from .runner import check_files, new_report
+
     report = new_report("offline: " + ", ".join(str(f) for f in args.file), 1, options)
     with tempfile.TemporaryDirectory(prefix="gizmo-loadtest-") as workdir:
         result = check_files(args.file, scene, options, artifacts_dir(args), Path(workdir))
@@ -133,6 +138,8 @@ def _target(args: argparse.Namespace) -> Iterator[Target]:
 
 
 def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
+    from .runner import run
+
     scene_ids, match = target_filters(args)
     with _target(args) as target:
         with target.client() as client:
