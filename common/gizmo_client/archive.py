@@ -47,7 +47,10 @@ def extract_zip_safely(
     max_total_bytes: int = MAX_TOTAL_BYTES,
     max_entries: int = MAX_ENTRIES,
 ) -> list[Path]:
-    """Unpack `zip_path` into `dest_dir` (which must be new or empty); return the files written."""
+    """Unpack `zip_path` into `dest_dir`, which must be new or empty (on failure it is removed
+    whole); return the files written."""
+    if dest_dir.exists() and any(dest_dir.iterdir()):
+        raise UnsafeArchiveError(f"Will not unpack into {dest_dir}: the folder is not empty")
     try:
         archive = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile as exc:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,9 +45,11 @@ class CacheEntry:
 
 
 class ExportCache:
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, protect_seconds: float = 60.0) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        #: Entries used this recently are never evicted: a caller may be loading them right now.
+        self.protect_seconds = protect_seconds
 
     def _dir(self, scene_id: str, fmt: str) -> Path:
         return self.root / _safe_part(scene_id) / _safe_part(fmt)
@@ -59,9 +62,12 @@ class ExportCache:
         except (OSError, ValueError):
             return None
         primary = directory / str(meta.get("primary", ""))
+        try:
+            os.utime(meta_path)  # mark as recently used (and so protected from eviction)
+        except OSError:
+            return None  # evicted by another process meanwhile
         if not primary.is_file():
             return None
-        os.utime(meta_path)  # mark as recently used
         return CacheEntry(directory, primary, meta)
 
     @contextmanager
@@ -84,24 +90,28 @@ class ExportCache:
         parent.mkdir(parents=True, exist_ok=True)
         final = parent / _safe_part(fingerprint)
         tmp = parent / f".tmp-{uuid.uuid4().hex}"
+        stale = parent / f".old-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
             primary = populate(tmp)
             full_meta = {**meta, "primary": primary.relative_to(tmp).as_posix()}
             (tmp / META).write_text(json.dumps(full_meta), encoding="utf-8")
-            if final.exists():
-                shutil.rmtree(final)
+            if final.exists():  # an incomplete entry: move it aside so the swap is one rename
+                os.replace(final, stale)
             os.replace(tmp, final)
         finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            for leftover in (tmp, stale):
+                if leftover.exists():
+                    shutil.rmtree(leftover, ignore_errors=True)
         self.evict(keep=final)
         entry = self.lookup(scene_id, fmt, fingerprint)
         assert entry is not None, "a just-published cache entry must be readable"
         return entry
 
     def evict(self, keep: Path | None = None) -> None:
-        """Delete least recently used entries until the cache fits in `max_bytes`."""
+        """Delete least recently used entries until the cache fits in `max_bytes`, sparing the
+        ones used within `protect_seconds`."""
+        protected_since = time.time() - self.protect_seconds
         entries: list[tuple[float, int, Path]] = []
         for meta_path in self.root.glob(f"*/*/*/{META}"):
             directory = meta_path.parent
@@ -113,10 +123,10 @@ class ExportCache:
             except FileNotFoundError:
                 continue  # evicted or replaced by another process meanwhile
         total = sum(size for _, size, _ in entries)
-        for _, size, directory in sorted(entries):
+        for used_at, size, directory in sorted(entries):
             if total <= self.max_bytes:
                 break
-            if keep is not None and directory == keep:
+            if directory == keep or used_at > protected_since:
                 continue
             logger.debug("cache: evicting %s (%d bytes)", directory, size)
             shutil.rmtree(directory, ignore_errors=True)

@@ -171,7 +171,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
         raise errors.ConfigurationError("No key was entered.")
     with GizmoClient(api_key=key, base_url=args.base_url) as client:
         client.scenes.list(limit=1)  # proves the key works before it is saved
-        path = save_config(api_key=key, base_url=args.base_url)
+        path = save_config(api_key=key, base_url=client.base_url)
         print(f"Logged in to {client.base_url}; key saved to {path} (mode 0600).")
     return EXIT_OK
 

@@ -12,7 +12,7 @@ from .archive import extract_zip_safely, find_primary_file, is_zip
 from .cache import ExportCache
 from .config import resolve_settings
 from .downloads import Downloader, ProgressFn
-from .errors import LinkExpiredError
+from .errors import PermissionDeniedError
 from .models import ExportFormat, ExportLink, Scene
 from .resources import Assets, Scenes
 from .transport import RetryPolicy, Timeout, Transport
@@ -104,7 +104,11 @@ class GizmoClient:
         on_progress: ProgressFn | None = None,
     ) -> FetchedScene:
         """The scene's export on disk: from the cache if its placements are unchanged (one GET),
-        otherwise exported, downloaded, verified and cached."""
+        otherwise exported, downloaded, verified and cached.
+
+        The export is made just after the GET; a placement added in between is in the file but
+        not in `scene`, and the next call (a new fingerprint) fetches again.
+        """
         fmt = ExportFormat(format).value
         scene = self.scenes.get(scene_id)
         fingerprint = scene.fingerprint()
@@ -133,8 +137,10 @@ class GizmoClient:
         target = directory / _filename(link, fmt)
         try:
             self.download(link, target, on_progress)
-        except LinkExpiredError:
-            logger.info("export link for %s expired before download; exporting again", scene_id)
+        except PermissionDeniedError as exc:
+            # Expired, or refused by object storage (whose 403 carries no Gizmo error code):
+            # a fresh link is the cure either way, tried once.
+            logger.info("download of %s refused (%s); exporting again", scene_id, exc.code)
             link = self.scenes.export(scene_id, fmt)
             self.download(link, target, on_progress)
         if not is_zip(target):

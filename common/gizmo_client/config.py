@@ -73,27 +73,30 @@ def resolve_settings(
 ) -> Settings:
     """Resolve by precedence; a missing key raises `ConfigurationError` saying how to set one."""
     file_values = _read_config(config_path())
-    key = api_key or os.environ.get("GIZMO_API_KEY") or file_values.get("api_key")
+    saved_url = str(file_values.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+    url = str(base_url or os.environ.get("GIZMO_BASE_URL") or saved_url).rstrip("/")
+    key = api_key or os.environ.get("GIZMO_API_KEY")
+    if not key and file_values.get("api_key"):
+        # The saved key belongs to the URL it was saved for: never send it to another host.
+        if url != saved_url:
+            raise ConfigurationError(
+                f"The key saved by `gizmo login` is for {saved_url}, not {url}.",
+                hint=f"Set GIZMO_API_KEY for {url}, or run `gizmo login --base-url {url}`.",
+            )
+        key = file_values["api_key"]
     if not key or not str(key).strip():
         raise ConfigurationError("No Gizmo API key is configured.")
-    url = (
-        base_url
-        or os.environ.get("GIZMO_BASE_URL")
-        or file_values.get("base_url")
-        or DEFAULT_BASE_URL
-    )
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return Settings(api_key=str(key).strip(), base_url=str(url).rstrip("/"), cache_dir=cache)
+    return Settings(api_key=str(key).strip(), base_url=url, cache_dir=cache)
 
 
-def save_config(*, api_key: str, base_url: str | None = None) -> Path:
-    """Write the config file atomically with mode 0600 (it holds the key)."""
+def save_config(*, api_key: str, base_url: str) -> Path:
+    """Write the key and the base URL it belongs to, atomically, with mode 0600."""
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     values = _read_config(path)
     values["api_key"] = api_key
-    if base_url:
-        values["base_url"] = base_url.rstrip("/")
+    values["base_url"] = base_url.rstrip("/")
     fd, tmp = tempfile.mkstemp(prefix=".config-", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)

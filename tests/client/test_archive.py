@@ -72,3 +72,13 @@ def test_a_zip_without_a_scene_file_is_reported(tmp_path: Path) -> None:
     files = extract_zip_safely(_zip(tmp_path / "m.zip", {"mesh.obj": b"v"}), tmp_path / "o")
     with pytest.raises(UnsafeArchiveError, match=r"no \.usd"):
         find_primary_file(files, tmp_path / "o", (".usd", ".usda"))
+
+
+def test_a_non_empty_destination_is_refused_and_left_alone(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "ok.zip", {"scene.xml": b"<mujoco/>"})
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("the user's file")
+    with pytest.raises(UnsafeArchiveError, match="not empty"):
+        extract_zip_safely(archive, dest)
+    assert (dest / "keep.txt").read_text() == "the user's file"

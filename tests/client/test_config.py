@@ -43,7 +43,7 @@ def test_default_base_url_is_the_documented_one() -> None:
 
 
 def test_saved_config_is_private(_isolated_env: Path) -> None:
-    path = save_config(api_key="secret-key")
+    path = save_config(api_key="secret-key", base_url=DEFAULT_BASE_URL)
     assert path == _isolated_env
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["api_key"] == "secret-key"
@@ -62,3 +62,15 @@ def test_reprs_never_show_the_key() -> None:
     with GizmoClient(api_key="sk-very-secret", base_url="http://127.0.0.1:9/v1") as client:
         assert "sk-very-secret" not in repr(client)
     assert "sk-very-secret" not in repr(settings)
+
+
+def test_the_saved_key_is_never_sent_to_another_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    save_config(api_key="hosted-key", base_url="https://api.gizmo.antimlabs.com/v1")
+    assert resolve_settings().api_key == "hosted-key"
+    monkeypatch.setenv("GIZMO_BASE_URL", "http://127.0.0.1:8000/v1")
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings()
+    assert "https://api.gizmo.antimlabs.com/v1" in str(info.value)
+    assert "gizmo login --base-url http://127.0.0.1:8000/v1" in str(info.value)
+    assert "hosted-key" not in str(info.value)
+    assert resolve_settings(api_key="local-key").api_key == "local-key"

@@ -74,9 +74,12 @@ def test_concurrent_fetches_share_one_cache_entry(client: GizmoClient) -> None:
 def test_least_recently_used_entries_are_evicted(local_server: LocalServer, tmp_path: Path) -> None:
     with local_server.client(cache_dir=tmp_path, cache_max_bytes=1) as client:
         first = client.fetch_scene(_demo_scene_id(client))
-        other = next(s.id for s in client.scenes.iter_all() if s.id != first.scene.id)
-        second = client.fetch_scene(other)
-    assert second.path.exists() and not first.directory.exists()
+        other_id = next(s.id for s in client.scenes.iter_all() if s.id != first.scene.id)
+        client.fetch_scene(other_id)
+        assert first.path.exists(), "an entry used a moment ago is spared: it may be in use"
+        client.cache.protect_seconds = 0.0
+        third = client.fetch_scene(other_id, "isaac_sim_usd")
+    assert third.path.exists() and not first.directory.exists()
 
 
 def test_corrupted_downloads_fail_loudly_and_leave_nothing(tmp_path: Path) -> None:
@@ -118,7 +121,7 @@ def test_an_expired_link_is_exported_again_once(
 def _store_many(root: str, prefix: str) -> None:
     from gizmo_client.cache import ExportCache
 
-    cache = ExportCache(Path(root), max_bytes=20_000)
+    cache = ExportCache(Path(root), max_bytes=20_000, protect_seconds=0.0)
 
     def populate(tmp: Path) -> Path:
         (tmp / "scene.xml").write_bytes(b"x" * 1000)
