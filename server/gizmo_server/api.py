@@ -312,7 +312,8 @@ def export_scene(
     waiting = [a for a in assets if a.status != "ready"]
     if waiting:
         raise _not_ready("assets_not_ready", waiting, "Some of the scene's assets are not ready")
-    if assets and service.faults.draw("export") is not None:
+    fault = service.faults.draw("export") if assets else None
+    if fault == "export_not_ready":
         error = _not_ready(
             "assets_not_ready",
             [dataclasses.replace(a, status="processing") for a in assets],
@@ -322,7 +323,7 @@ def export_scene(
         error.headers[FAULT_HEADER] = "export_not_ready"
         raise error
     result = service.artifacts.export_scene(
-        account, scene, placements, body.format, _api_base(request)
+        account, scene, placements, body.format, _api_base(request), fault == "unsafe_zip"
     )
     return _json(_link_view(result))
 

@@ -9,10 +9,12 @@ deliberately not persisted: a new server version may render differently.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -89,8 +91,11 @@ class Artifacts:
 
     CACHE_ENTRIES = 256
 
-    def __init__(self, store: Store, blobs: BlobStore, links: LinkSigner) -> None:
+    def __init__(
+        self, store: Store, blobs: BlobStore, links: LinkSigner, zip_exports: bool = False
+    ) -> None:
         self._store = store
+        self.zip_exports = zip_exports
         self.blobs = blobs
         self.links = links
         self._cache: OrderedDict[str, _Stored] = OrderedDict()
@@ -103,7 +108,9 @@ class Artifacts:
         placements: Sequence[PlacementRow],
         fmt: str,
         base_url: str,
+        unsafe_zip: bool = False,
     ) -> ExportResult:
+        """`unsafe_zip` (the fault of that name) packs an entry that climbs out with `..`."""
         inputs = [
             exports.PlacementInput(
                 placement_id=p.id,
@@ -117,7 +124,7 @@ class Artifacts:
         ]
         state = ["scene", fmt, scene.id, scene.name, [_placement_state(p) for p in placements]]
         stored = self._stored(
-            state, lambda: exports.render_scene(scene.id, scene.name, inputs, fmt)
+            state, lambda: exports.render_scene(scene.id, scene.name, inputs, fmt), unsafe_zip
         )
         return self._publish(account_id, stored, fmt, base_url)
 
@@ -135,16 +142,20 @@ class Artifacts:
         return (row, self.blobs.path(row.sha256)) if row else None
 
     def _stored(
-        self, state: Sequence[object], render: Callable[[], exports.RenderedFile]
+        self,
+        state: Sequence[object],
+        render: Callable[[], exports.RenderedFile],
+        unsafe_zip: bool = False,
     ) -> _Stored:
-        key = hashlib.sha256(json.dumps(state).encode()).hexdigest()
+        packing = "unsafe_zip" if unsafe_zip else "zip" if self.zip_exports else "file"
+        key = hashlib.sha256(json.dumps([*state, packing]).encode()).hexdigest()
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
         if cached is not None and self.blobs.path(cached.sha256).exists():
             return cached
-        rendered = render()
+        rendered = render() if packing == "file" else _zipped(render(), unsafe=unsafe_zip)
         stored = _Stored(self.blobs.put(rendered.data), rendered.filename, len(rendered.data))
         with self._lock:
             self._cache[key] = stored
@@ -165,6 +176,18 @@ class Artifacts:
             sha256=stored.sha256,
             filename=stored.filename,
         )
+
+
+def _zipped(rendered: exports.RenderedFile, *, unsafe: bool) -> exports.RenderedFile:
+    """The export as the hosted service may deliver it: a ZIP holding the file (and, there,
+    meshes and textures). `unsafe` adds an entry named with `..`, which a client must refuse."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(rendered.filename, rendered.data)
+        archive.writestr("README.txt", "Exported by gizmo-server (ZIP packaging).\n")
+        if unsafe:
+            archive.writestr("../gizmo-zip-slip.txt", "This entry tries to escape its folder.\n")
+    return exports.RenderedFile(buffer.getvalue(), f"{Path(rendered.filename).stem}.zip")
 
 
 def _quaternion(xyzw: tuple[float, float, float, float]) -> Quaternion:

@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fault-seed", type=int, default=0, metavar="N", help="fault RNG seed")
     parser.add_argument(
+        "--zip-exports",
+        action="store_true",
+        help="deliver exports as ZIP archives (the file plus a README), as the hosted service may",
+    )
+    parser.add_argument(
         "--fault-slow-seconds",
         type=_non_negative,
         default=2.0,
@@ -172,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=args.faults,
             fault_seed=args.fault_seed,
             slow_seconds=args.fault_slow_seconds,
+            zip_exports=args.zip_exports,
         )
         try:
             sock = bind_socket(args.host, args.port)

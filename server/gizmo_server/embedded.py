@@ -53,6 +53,7 @@ class LocalServer:
         faults: str | None = None,
         fault_seed: int = 0,
         slow_seconds: float = 2.0,
+        zip_exports: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -65,6 +66,7 @@ class LocalServer:
             "faults": faults,
             "fault_seed": fault_seed,
             "slow_seconds": slow_seconds,
+            "zip_exports": zip_exports,
         }
         keys = [DEMO_API_KEY] if demo else []
         keys += [key for key in api_keys if key not in keys]

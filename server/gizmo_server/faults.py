@@ -14,7 +14,9 @@ corrupted:
   length unchanged (only the SHA-256 catches it).
 - `generation_failed`: an asset's generation ends `failed`. `export_not_ready`: a scene export
   answers 400 `assets_not_ready`, the path that add-asset's readiness rule otherwise makes
-  unreachable.
+  unreachable. `unsafe_zip`: the scene export is a ZIP (as with `--zip-exports`) that also
+  holds an entry named `../gizmo-zip-slip.txt`, announced with its true size and SHA-256, the
+  way a compromised or buggy packager would; clients must refuse to unpack it.
 
 Injected answers carry an `X-Gizmo-Fault: <kind>` header; request faults spare the OpenAPI
 document and the docs page.
@@ -41,7 +43,7 @@ _SITES: dict[Site, tuple[str, ...]] = {
     "request": ("500", "502", "503", "429", "reset", "slow"),
     "download": ("truncate_download", "corrupt_download"),
     "generation": ("generation_failed",),
-    "export": ("export_not_ready",),
+    "export": ("export_not_ready", "unsafe_zip"),
 }
 KINDS: tuple[str, ...] = tuple(kind for kinds in _SITES.values() for kind in kinds)
 FAULT_HEADER = "X-Gizmo-Fault"

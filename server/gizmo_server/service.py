@@ -30,6 +30,7 @@ class Settings:
     fault_seed: int = 0
     slow_seconds: float = 2.0  # delay of the `slow` fault
     max_body_bytes: int = 1024 * 1024
+    zip_exports: bool = False  # deliver exports as ZIPs, as the hosted service may
 
 
 class Service:
@@ -46,7 +47,9 @@ class Service:
         try:
             self.accounts = Accounts(self.store)
             links = LinkSigner(self.store.secret(), settings.link_ttl)
-            self.artifacts = Artifacts(self.store, BlobStore(settings.data_dir / "files"), links)
+            self.artifacts = Artifacts(
+                self.store, BlobStore(settings.data_dir / "files"), links, settings.zip_exports
+            )
             self.worker = GenerationWorker(self.store, self.faults, settings.generation_delay)
         except BaseException:
             self.store.close()

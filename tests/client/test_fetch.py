@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gizmo_client import GizmoClient
-from gizmo_client.errors import DownloadIntegrityError, LinkExpiredError
+from gizmo_client.errors import DownloadIntegrityError, LinkExpiredError, UnsafeArchiveError
 from gizmo_client.models import ExportFormat, Quaternion, Vector3
 from gizmo_server.embedded import LocalServer
 
@@ -143,3 +143,27 @@ def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None
     assert [w.exitcode for w in workers] == [0, 0]
     entries = list(tmp_path.glob("*/*/*/meta.json"))
     assert 0 < len(entries) <= 21 and not list(tmp_path.glob("*/*/.tmp-*"))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"), [("mujoco_mjcf", b"<mujoco"), ("isaac_sim_usd", b"PXR-USDC")]
+)
+def test_zip_exports_are_unpacked_and_the_scene_file_found(
+    tmp_path: Path, fmt: str, magic: bytes
+) -> None:
+    with LocalServer(demo=True, zip_exports=True) as server:
+        with server.client(cache_dir=tmp_path) as client:
+            fetched = client.fetch_scene(_demo_scene_id(client), fmt)
+    assert fetched.path.read_bytes().lstrip().startswith(magic)
+    assert (fetched.path.parent / "README.txt").is_file(), "the archive's other files come along"
+    assert not list(fetched.directory.glob("*.zip*")), "the archive itself is not kept"
+
+
+def test_a_zip_with_a_path_traversal_entry_is_refused_and_nothing_escapes(tmp_path: Path) -> None:
+    cache = tmp_path / "deep" / "cache"
+    with LocalServer(demo=True, zip_exports=True, faults="unsafe_zip:1.0") as server:
+        with server.client(cache_dir=cache) as client:
+            with pytest.raises(UnsafeArchiveError, match=r"\.\."):
+                client.fetch_scene(_demo_scene_id(client))
+    assert not list(tmp_path.rglob("gizmo-zip-slip.txt"))
+    assert [p for p in cache.rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []

@@ -44,6 +44,17 @@ def test_demo_scene_loads_and_steps(client: GizmoClient, demo_scene: Scene) -> N
     assert data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number == 0
 
 
+def test_a_zip_export_from_the_server_loads_like_the_plain_file(
+    client: GizmoClient, demo_scene: Scene, tmp_path: Path
+) -> None:
+    plain, _ = gizmo_mujoco.load_scene(demo_scene.id, client)
+    with LocalServer(demo=True, zip_exports=True) as server:
+        with server.client(cache_dir=tmp_path) as zipped_client:
+            model, data = gizmo_mujoco.load_scene(demo_scene.id, zipped_client)
+    assert (model.nbody, model.njnt, model.nu) == (plain.nbody, plain.njnt, plain.nu)
+    assert np.isfinite(data.qpos).all()
+
+
 def test_placement_poses_at_t0_match_the_api(client: GizmoClient, demo_scene: Scene) -> None:
     model, data = gizmo_mujoco.load_scene(demo_scene.id, client)
     tilted = [p for p in demo_scene.assets if p.rotation.angle_to(Quaternion.identity()) > 0.2]
