@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,42 @@ def test_a_stage_with_its_own_physics_scene_keeps_just_that_one(
     _, warnings_alone = _add(alone, export)
     assert warnings_alone == []
     assert [p for p in alone.Traverse() if p.IsA(UsdPhysics.Scene)], "kept when it is the only one"
+
+
+@pytest.mark.parametrize("style", ["relative", "file_url"])
+def test_replace_file_finds_an_arc_kit_rewrote(
+    api: GizmoClient,
+    export: FetchedScene,
+    demo_asset_ids: list[str],
+    tmp_path: Path,
+    style: str,
+    check_poses: PosesCheck,
+) -> None:
+    """Kit's CreateReference may author the path anchored to the saved stage or as a file: URL;
+    sync must still find the arc by the file it names, not by the exact string."""
+    root = Sdf.Layer.CreateNew(str(tmp_path / "cell" / "stage.usda"))
+    stage = Usd.Stage.Open(root)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+
+    def author_like_kit(stage: Usd.Stage, path: Sdf.Path, asset: str, mode: LoadMode) -> None:
+        if style == "relative":
+            written = "./" + Path(os.path.relpath(asset, tmp_path / "cell")).as_posix()
+        else:
+            written = Path(asset).as_uri().replace("file:///", "file:/")
+        stage.DefinePrim(path, "Xform").GetReferences().AddReference(written)
+
+    loaded, _ = _add(stage, export, author=author_like_kit)
+    api.scenes.add_asset(
+        export.scene.id,
+        demo_asset_ids[1],
+        Vector3(x=-0.75, y=2.0, z=0.4),
+        Quaternion.from_euler_degrees(-40.0, 15.0, 77.0),
+    )
+    newer = api.fetch_scene(export.scene.id, "isaac_sim_usd")
+
+    updated = usd_ops.replace_file(stage, str(loaded.prim_path), newer.path, newer.fingerprint)
+    refs = stage.GetPrimAtPath(str(loaded.prim_path)).GetPrimStack()[0].referenceList
+    assert [r.assetPath for r in refs.prependedItems] == [str(newer.path.resolve())]
+    assert updated.fingerprint == newer.fingerprint
+    check_poses(stage, str(loaded.prim_path), newer.scene)

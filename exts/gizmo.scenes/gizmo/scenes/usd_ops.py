@@ -18,6 +18,8 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from pxr import Sdf, Tf, Usd, UsdGeom, UsdPhysics
 
@@ -279,7 +281,7 @@ def replace_file(
         spec = layer.GetPrimAtPath(prim.GetPath())
         if spec is None:
             continue
-        replaced += _replace_arc(spec, mode, old, new)
+        replaced += _replace_arc(layer, spec, mode, old, new)
     if not replaced:
         raise UsdFileError(
             f"{prim_path} no longer references {old}; remove it and load the scene again."
@@ -289,7 +291,19 @@ def replace_file(
     return _loaded_from(prim)
 
 
-def _replace_arc(spec: Sdf.PrimSpec, mode: LoadMode, old: str, new: str) -> int:
+def _same_file(layer: Sdf.Layer, asset_path: str, file: str) -> bool:
+    """Whether an arc's asset path names `file`, however it was written: Kit's commands may
+    author it relative to the layer or as a `file:` URL instead of the absolute path given.
+    Compared as paths, not by opening them: the old export may have left the cache already."""
+    if asset_path.startswith("file:"):
+        asset_path = url2pathname(urlparse(asset_path).path)
+    anchored = layer.ComputeAbsolutePath(asset_path) if asset_path else ""
+    if not os.path.isabs(anchored):
+        return False
+    return os.path.normcase(os.path.realpath(anchored)) == os.path.normcase(os.path.realpath(file))
+
+
+def _replace_arc(layer: Sdf.Layer, spec: Sdf.PrimSpec, mode: LoadMode, old: str, new: str) -> int:
     arcs = spec.payloadList if mode is LoadMode.PAYLOAD else spec.referenceList
     count = 0
     for items in (
@@ -300,7 +314,7 @@ def _replace_arc(spec: Sdf.PrimSpec, mode: LoadMode, old: str, new: str) -> int:
         arcs.orderedItems,
     ):
         for item in list(items):
-            if item.assetPath != old:
+            if not _same_file(layer, item.assetPath, old):
                 continue
             if mode is LoadMode.PAYLOAD:
                 fresh = Sdf.Payload(new, item.primPath, item.layerOffset)
