@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from gizmo.scenes import settings as panel_settings
+from gizmo.scenes import usd_ops
 from gizmo.scenes.controller import ErrorKind, PanelController, PanelState, Phase, Status
 from gizmo.scenes.data import LoadMode
 from gizmo.scenes.scheduler import AsyncioScheduler
@@ -377,3 +378,41 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
             assert controller.state.auto_sync is False
 
     asyncio.run(scenario())
+
+
+def test_syncing_an_opened_scene_drops_what_went_with_the_old_stage(
+    make_controller: ControllerFactory,
+    api: GizmoClient,
+    small_scene: Scene,
+    demo_asset_ids: list[str],
+    check_poses: PosesCheck,
+) -> None:
+    """A scene added into an opened scene's stage lives in that stage's layer: re-opening the
+    changed scene replaces it, and the panel must say so instead of failing to sync it."""
+    port = UsdStagePort(isaac_like_stage())
+    controller = make_controller(port=port)
+    controller.refresh()
+    other = api.scenes.create("Kit Side Cell")
+    api.scenes.add_asset(other.id, demo_asset_ids[0], Vector3(x=0.3, y=0.2, z=0.0))
+    controller.select(small_scene.id)
+    controller.load(LoadMode.OPEN)
+    controller.select(other.id)
+    controller.load(LoadMode.REFERENCE)
+    assert [e.scene_name for e in controller.state.loaded] == ["Kit Test Cell", "Kit Side Cell"]
+
+    api.scenes.add_asset(other.id, demo_asset_ids[1], Vector3(x=-1.0, y=0.5, z=0.0))
+    after = api.scenes.add_asset(
+        small_scene.id,
+        demo_asset_ids[2],
+        Vector3(x=0.9, y=-1.4, z=0.2),
+        Quaternion.from_euler_degrees(18.0, -27.0, 64.0),
+    )
+    controller.sync_now()
+
+    state = controller.state
+    assert state.error is None and state.status is Status.LOADED, state.error
+    (opened,) = state.loaded
+    assert opened.prim_path is None and opened.fingerprint == after.fingerprint()
+    assert usd_ops.list_added(port.stage) == []
+    check_poses(port.stage, "/World", after)
+    assert "1 of 2" in state.message

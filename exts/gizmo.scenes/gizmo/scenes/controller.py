@@ -478,7 +478,6 @@ class PanelController:
         self._progress(job, Phase.OPEN, f"Opening {scene.name}…")
         if mode is LoadMode.OPEN:
             await self._stage.open_stage(fetched.path)
-            job.check()
             entry = LoadedScene(
                 scene.id, scene.name, mode, str(fetched.path.resolve()), fetched.fingerprint
             )
@@ -542,6 +541,8 @@ class PanelController:
         self._set(loaded=entries)
         updated = 0
         for entry in entries:
+            if entry not in self._state.loaded:
+                continue  # its prim went with the stage that syncing an opened scene replaced
             self._progress(job, Phase.SYNC, f"Checking {entry.scene_name}…")
             scene = await self._sched.run(partial(client.scenes.get, entry.scene_id))
             job.check()
@@ -554,10 +555,11 @@ class PanelController:
                 fresh = replace(
                     entry, file=str(fetched.path.resolve()), fingerprint=fetched.fingerprint
                 )
+                loaded = (fresh, *self._stage.list_added())
             else:
                 fresh = self._stage.replace_file(entry.prim_path, fetched.path, fetched.fingerprint)
-            job.check()
-            self._set(loaded=tuple(fresh if e == entry else e for e in self._state.loaded))
+                loaded = tuple(fresh if e == entry else e for e in self._state.loaded)
+            self._set(loaded=loaded)
             self._show_scene(fetched.scene)
             updated += 1
         self._set(message=f"Synced: {updated} of {len(entries)} loaded scene(s) changed.")
