@@ -113,7 +113,9 @@ def _check_roots(
 ) -> dict[int, str]:
     """Compare each placement root body with the API; return root body id -> placement label."""
     mujoco.mj_resetData(model, data)
-    mujoco.mj_kinematics(model, data)
+    # Forward, not just kinematics: the thumbnail drawn from this state needs lights and cameras
+    # placed too (reset zeroes them; kinematics alone would leave every light at the origin).
+    mujoco.mj_forward(model, data)
     roots = [b for b in range(1, model.nbody) if model.body_parentid[b] == 0]
     found = [(_placement_id(_body_name(model, b)), b) for b in roots]
     matching = match(expected_placements(scene), found)

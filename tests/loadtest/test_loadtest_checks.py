@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import loadtest_exports as damage
+import numpy as np
 import pytest
 from loadtest_exports import Workcell
+from PIL import Image
 
+import gizmo_mujoco
 from gizmo_loadtest.findings import CROSS, MJCF, USD, Finding, FormatResult
 from gizmo_loadtest.options import CheckOptions, Tolerances
 from gizmo_loadtest.placements import ORDER_NOTE, expected_placements
 from gizmo_loadtest.runner import check_export, check_files
+from gizmo_mujoco.render import render_rgb
 
 FAST = CheckOptions(thumbnails=False, steps=200)
 
@@ -196,6 +200,10 @@ def test_healthy_demo_workcell_passes_in_both_formats_and_renders_a_thumbnail(
     assert outcome.results[MJCF].stats["steps"] == CheckOptions().steps
     assert outcome.thumbnail is not None
     assert Path(outcome.thumbnail).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # The scene as the viewer shows it at t=0 (lights placed too, not collapsed to the origin).
+    model, data = gizmo_mujoco.load_file(workcell.mjcf)
+    expected = render_rgb(model, data)
+    assert np.array_equal(np.asarray(Image.open(outcome.thumbnail).convert("RGB")), expected)
 
 
 @pytest.mark.parametrize("case", list(BROKEN), ids=list(BROKEN))
