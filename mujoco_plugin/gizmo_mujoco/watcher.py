@@ -178,14 +178,16 @@ class SceneWatcher:
         Call it between steps, from the thread that steps `data`. After a successful event,
         step `watcher.model`/`watcher.data` (new objects).
         """
+        # The lock is held through the swap: a poll meanwhile must find the new revision
+        # current, or it would build and stage the same revision a second time.
         with self._lock:
             staged, self._staged = self._staged, None
+            if staged is None or isinstance(staged, ReloadEvent):
+                return staged
+            data = mujoco.MjData(staged.model)
+            report = transfer_state(self.model, self.data, staged.model, data)
+            self._model, self._data, self._revision = staged.model, data, staged.revision
             detected_at = self._detected_at
-        if staged is None or isinstance(staged, ReloadEvent):
-            return staged
-        data = mujoco.MjData(staged.model)
-        report = transfer_state(self.model, self.data, staged.model, data)
-        self._model, self._data, self._revision = staged.model, data, staged.revision
         self._last_error = ""
         event = ReloadEvent(
             staged.label,

@@ -109,8 +109,8 @@ def test_watcher_reloads_a_placement_added_through_the_api_with_state_kept(
     _drive(old_model, old_data, 0.5)
     crate = next(p for p in workcell.assets if p.name == "Shipping Crate")
     new_pose = Vector3(x=-1.7, y=-0.6, z=0.8), Quaternion.from_euler_degrees(17.0, -23.0, 131.0)
+    assert watcher.poll() is False  # nothing new: no reload may be staged
     with watcher:
-        time.sleep(POLL)  # a poll or two with nothing new: no reload may happen
         assert watcher.apply() is None and watcher.model is old_model
         added = api.scenes.add_asset(workcell.id, crate.asset_id, *new_pose).assets[-1]
         added_at = time.monotonic()

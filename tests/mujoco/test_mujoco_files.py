@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -15,7 +17,9 @@ import pytest
 from mujoco_scenes import ARM, CRATE, NEW_ARM, TILTED, scene_xml
 
 import gizmo_mujoco
+from gizmo_mujoco import watcher as watcher_module
 from gizmo_mujoco.sources import FileSource
+from gizmo_mujoco.transfer import TransferReport, transfer_state
 from gizmo_mujoco.watcher import SceneWatcher
 
 CUBE_OBJ = """# unit cube
@@ -227,3 +231,32 @@ def test_a_changed_mesh_file_triggers_a_reload(tmp_path: Path) -> None:
     assert event.ok and watcher.model is not model
     cube_now = watcher.model.mesh_vert[: watcher.model.mesh_vertnum[0]]
     assert np.allclose(np.abs(cube_now), 0.08)  # the new cube, not the old 0.05 one
+
+
+def test_a_poll_during_the_swap_does_not_build_the_applied_revision_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background thread may poll while `apply()` carries the state over: it must see the
+    revision being applied as current, not rebuild and stage it a second time."""
+    path = tmp_path / "scene.xml"
+    path.write_text(scene_xml([ARM]))
+    watcher = SceneWatcher(FileSource(path, debounce=0.0))
+    watcher.load()
+    _touch_later(path, scene_xml([ARM, CRATE]))
+    assert watcher.poll() is True
+    polled_meanwhile: list[bool] = []
+
+    def transfer_while_polling(*args: Any) -> TransferReport:
+        poller = threading.Thread(target=lambda: polled_meanwhile.append(watcher.poll()))
+        poller.start()
+        poller.join(timeout=0.3)  # free to finish now, unless apply() holds the poll off
+        return transfer_state(*args)
+
+    monkeypatch.setattr(watcher_module, "transfer_state", transfer_while_polling)
+    event = watcher.apply()
+    assert event is not None and event.ok
+    deadline = time.monotonic() + 10
+    while not polled_meanwhile and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert polled_meanwhile == [False]
+    assert watcher.apply() is None
