@@ -75,6 +75,18 @@ def test_no_self_contact_at_rest(model: mujoco.MjModel) -> None:
     for contact in data.contact[: data.ncon]:
         b1, b2 = (model.body(model.geom_bodyid[g]).name for g in (contact.geom1, contact.geom2))
         assert b1.split("/")[0] != b2.split("/")[0] or "/" not in b1, (b1, b2)
+    excluded = set(model.exclude_signature.tolist())
+    welded_pairs = 0
+    for placement in scene_placements():
+        asset = generate(placement.prompt)
+        if not asset.fixed_base:
+            continue
+        base = model.body(f"{placement.placement_id}/{asset.root.name}").id
+        for child in asset.children(asset.root.name):
+            link = model.body(f"{placement.placement_id}/{child.name}").id
+            assert (base << 16) + link in excluded, (placement.placement_id, child.name)
+            welded_pairs += 1
+    assert welded_pairs > 0 and len(excluded) == welded_pairs
 
 
 def test_actuators_are_named_and_drive_the_right_joints(model: mujoco.MjModel) -> None:

@@ -34,6 +34,12 @@ def validate(stage: Usd.Stage) -> list[str]:
     return [f"{e.GetIdentifier()}: {e.GetMessage()}" for e in context.Validate(stage)]
 
 
+def same_quat(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Largest component difference between two wxyz quaternions, q and -q being the same."""
+    qa, qb = np.asarray(a), np.asarray(b)
+    return float(min(np.abs(qa - qb).max(), np.abs(qa + qb).max()))
+
+
 def rotation_of(matrix: Gf.Matrix4d) -> np.ndarray:
     """Column-vector rotation matrix of a USD (row-vector) transform."""
     return np.array(matrix.ExtractRotationMatrix()).T
@@ -141,6 +147,12 @@ def test_fixed_bases_are_anchored_at_their_placement(stage: Usd.Stage) -> None:
             np.testing.assert_allclose(
                 fixed.GetLocalPos0Attr().Get(), placement.position, rtol=1e-6, atol=1e-6
             )
+            rot0 = fixed.GetLocalRot0Attr().Get()  # a world frame: the placement's rotation
+            got = (rot0.GetReal(), *rot0.GetImaginary())
+            assert same_quat(got, placement.rotation.to_wxyz()) < 1e-6, placement.placement_id
+            assert fixed.GetBody1Rel().GetTargets() == [
+                Sdf.Path(f"/World/{placement.placement_id}/{generate(placement.prompt).root.name}")
+            ]
 
 
 def _joint_frame(cache: UsdGeom.XformCache, joint: UsdPhysics.Joint, side: int) -> Gf.Matrix4d:
@@ -178,4 +190,5 @@ def test_limits_and_drives_are_in_degrees(stage: Usd.Stage) -> None:
         assert revolute.GetUpperLimitAttr().Get() == pytest.approx(math.degrees(joint.limits[1]))
         drive = UsdPhysics.DriveAPI(prim, "angular")
         assert drive.GetStiffnessAttr().Get() == pytest.approx(math.radians(actuator.kp))
+        assert drive.GetDampingAttr().Get() == pytest.approx(math.radians(actuator.kv))
         assert drive.GetMaxForceAttr().Get() == pytest.approx(actuator.max_effort)
