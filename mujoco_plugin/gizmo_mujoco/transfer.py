@@ -6,7 +6,8 @@ helper for this (`mj_setState` needs equal sizes, `MjSpec.recompile` needs the s
 
 Policy: an element present in both models keeps its state, unless its default changed (the server
 moved the object: a free joint's `qpos0`, a mocap body's pose), in which case the new default
-wins and the element is reported as reset. New elements start at their defaults.
+wins and the element is reported as reset (likewise an equality whose default activity changed).
+New elements start at their defaults.
 """
 
 from __future__ import annotations
@@ -194,6 +195,8 @@ def _transfer_equalities(
     om: mujoco.MjModel, od: mujoco.MjData, nm: mujoco.MjModel, nd: mujoco.MjData, r: TransferReport
 ) -> None:
     def copy(old: int, new: int) -> str | None:
+        if om.eq_active0[old] != nm.eq_active0[new]:
+            return "switched by the server"
         nd.eq_active[new] = od.eq_active[old]
         return None
 

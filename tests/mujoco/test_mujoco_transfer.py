@@ -140,3 +140,22 @@ def test_removed_renamed_retyped_and_unnamed_elements_are_reported() -> None:
     summary = report.summary()
     assert "dropped 1 placement, 2 joints (pla_arm, pla_crate)" in summary
     assert "joint type changed" in summary
+
+
+def test_an_equality_the_server_switched_takes_its_new_default() -> None:
+    """The user left the tether off; the new export turns it on by default: it must be on."""
+    old_m, old_d = _model([ARM, NEW_ARM])
+    enabled = scene_xml([ARM, NEW_ARM]).replace(
+        '"pla_arm/tether" body1="pla_arm/finger" body2="world" anchor="0 0 0" active="false"',
+        '"pla_arm/tether" body1="pla_arm/finger" body2="world" anchor="0 0 0" active="true"',
+    )
+    new_m = mujoco.MjModel.from_xml_string(enabled)
+    new_d = mujoco.MjData(new_m)
+    old_d.eq_active[old_m.equality("pla_new/tether").id] = 1  # switched on by the user
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    assert new_d.eq_active[new_m.equality("pla_arm/tether").id] == 1
+    assert Change("equality", "pla_arm/tether", "switched by the server") in report.reset
+    assert new_d.eq_active[new_m.equality("pla_new/tether").id] == 1
+    assert Change("equality", "pla_new/tether") in report.kept
