@@ -144,8 +144,9 @@ def _worker_ready() -> int:
     return os.getpid()
 
 
-def _collect(scene_id: str, future: Future[SceneResult]) -> SceneResult:
-    """A worker's result; a worker that died (segfault, out of memory) fails the scene."""
+def _collect(scene_id: str, future: Future[SceneResult], formats: Sequence[str]) -> SceneResult:
+    """A worker's result; a worker that died (segfault, out of memory) fails every format of
+    the scene with the reason (so each case, the pytest plugin's too, says why)."""
     try:
         return future.result()
     except BrokenProcessPool as exc:
@@ -154,7 +155,10 @@ def _collect(scene_id: str, future: Future[SceneResult]) -> SceneResult:
             f"a worker process died while this scene was being checked ({exc}); "
             "run with --workers 1 to see which scene brings the checks down",
         )
-        return SceneResult(scene_id, scene_id, 0, {"worker": FormatResult("worker", [crash])})
+        results = {fmt: FormatResult(fmt, [crash]) for fmt in formats}
+        if len(formats) > 1:
+            results[CROSS] = FormatResult(CROSS, skipped="not compared: the worker died")
+        return SceneResult(scene_id, scene_id, 0, results)
 
 
 class Scheduler:
@@ -227,7 +231,7 @@ class Scheduler:
                 self._finish(here, check_scene(self.target, here, self.options, self.artifacts))
             else:
                 assert future is not None
-                self._finish(scene_id, _collect(scene_id, future))
+                self._finish(scene_id, _collect(scene_id, future, self.options.formats))
 
     def _finish(self, scene_id: str, result: SceneResult) -> None:
         with self._lock:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from gizmo_loadtest.fetch import Target
+from gizmo_loadtest.findings import CROSS, FORMATS, SceneResult
 from gizmo_loadtest.options import CheckOptions
-from gizmo_loadtest.runner import run
+from gizmo_loadtest.runner import _collect, run
 from gizmo_server.demo import DEMO_SCENE_NAME
 from gizmo_server.embedded import LocalServer
 
@@ -31,3 +34,16 @@ def test_two_workers_split_the_scenes_and_report_them_in_order(tmp_path: Path) -
     processes = {s.process for s in report.scenes}
     assert os.getpid() in processes and len(processes) == 2
     assert report.scenes_per_minute > 0
+
+
+def test_a_dead_worker_fails_every_case_of_its_scene_with_the_reason() -> None:
+    """Each format's case (one pytest case each) must carry the crash, not come back empty."""
+    died: Future[SceneResult] = Future()
+    died.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    result = _collect("scn_gone", died, FORMATS)
+    assert not result.passed
+    for fmt in FORMATS:
+        (finding,) = result.results[fmt].findings
+        assert finding.check == "crash" and "terminated abruptly" in finding.message
+        assert "--workers 1" in finding.message
+    assert result.results[CROSS].skipped and result.results[CROSS].passed
