@@ -98,6 +98,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def _fmt_vec(v: Vector3) -> str:
     return f"({v.x:.4g}, {v.y:.4g}, {v.z:.4g})"
 
@@ -201,7 +205,7 @@ def _cmd_scenes_list(args: argparse.Namespace, client: GizmoClient) -> int:
                 s.id,
                 s.name,
                 s.created_at.isoformat() if s.created_at else "",
-                (s.description or "")[:40],
+                _clip(s.description or "", 40),
             ]
             for s in scenes
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -65,7 +66,10 @@ class GizmoClient:
             settings.base_url, settings.api_key, timeout=timeout, retry=retry
         )
         self._downloader = Downloader(timeout=timeout, retry=retry)
-        self.cache = ExportCache(settings.cache_dir, cache_max_bytes)
+        # One cache folder per API base URL: two services never share entries, even where their
+        # scene ids and placements coincide (the local server's demo scenes have fixed ids).
+        namespace = hashlib.sha256(settings.base_url.encode()).hexdigest()[:16]
+        self.cache = ExportCache(settings.cache_dir / namespace, cache_max_bytes)
         self.scenes = Scenes(self._transport)
         self.assets = Assets(self._transport)
 

@@ -167,3 +167,13 @@ def test_a_zip_with_a_path_traversal_entry_is_refused_and_nothing_escapes(tmp_pa
                 client.fetch_scene(_demo_scene_id(client))
     assert not list(tmp_path.rglob("gizmo-zip-slip.txt"))
     assert [p for p in cache.rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
+
+
+def test_two_services_never_share_cache_entries(local_server: LocalServer, tmp_path: Path) -> None:
+    """Demo scenes have the same ids and placements on every local server: still no sharing."""
+    with local_server.client(cache_dir=tmp_path) as first_client:
+        first = first_client.fetch_scene(_demo_scene_id(first_client))
+    with LocalServer(demo=True) as other, other.client(cache_dir=tmp_path) as second_client:
+        second = second_client.fetch_scene(_demo_scene_id(second_client))
+    assert first.scene.id == second.scene.id and first.fingerprint == second.fingerprint
+    assert not second.from_cache and second.directory != first.directory
