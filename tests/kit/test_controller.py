@@ -416,3 +416,47 @@ def test_syncing_an_opened_scene_drops_what_went_with_the_old_stage(
     assert usd_ops.list_added(port.stage) == []
     check_poses(port.stage, "/World", after)
     assert "1 of 2" in state.message
+
+
+def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
+    make_controller: ControllerFactory, small_scene: Scene
+) -> None:
+    """An exception in the poll loop (here: a window listener failing) must not go silent."""
+    stage = isaac_like_stage()
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            controller = make_controller(
+                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
+            )
+            controller.refresh()
+            for _ in range(200):
+                if controller.state.total_scenes:
+                    break
+                await asyncio.sleep(0.025)
+            controller.select(small_scene.id)
+            controller.load(LoadMode.REFERENCE)
+            for _ in range(400):
+                if controller.state.status is Status.LOADED:
+                    break
+                await asyncio.sleep(0.025)
+            assert controller.state.status is Status.LOADED
+
+            def broken_window(state: PanelState) -> None:
+                if state.auto_sync and state.status is Status.LOADING:
+                    raise RuntimeError("the window failed to draw")
+
+            controller.subscribe(broken_window)
+            controller.set_auto_sync(True)
+            for _ in range(200):
+                if not controller.state.auto_sync:
+                    break
+                await asyncio.sleep(0.025)
+            error = controller.state.error
+            assert controller.state.auto_sync is False
+            assert error is not None and "the window failed to draw" in error.detail
+            assert error.can_retry
+            controller.shutdown()
+
+    asyncio.run(scenario())

@@ -565,13 +565,20 @@ class PanelController:
         self._set(message=f"Synced: {updated} of {len(entries)} loaded scene(s) changed.")
 
     async def _poll(self) -> None:
-        while True:
-            await self._sched.sleep(self._poll_interval)
-            busy = "sync" in self._jobs or "load" in self._jobs
-            error = self._state.error
-            blocked = error is not None and error.kind is not ErrorKind.NETWORK
-            if self._state.loaded and not busy and not blocked:
-                self.sync_now()
+        try:
+            while True:
+                await self._sched.sleep(self._poll_interval)
+                busy = "sync" in self._jobs or "load" in self._jobs
+                error = self._state.error
+                blocked = error is not None and error.kind is not ErrorKind.NETWORK
+                if self._state.loaded and not busy and not blocked:
+                    self.sync_now()
+        except Exception as exc:
+            # A task's exception would vanish with the task while the checkbox stayed ticked:
+            # switch auto-sync off and say why instead.
+            self._poller = None
+            self._set(auto_sync=False)
+            self._fail(exc, partial(self.set_auto_sync, True))
 
     # ----------------------------------------------------------------- helpers
 
