@@ -132,6 +132,19 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=0.0, atol=_TOLERANCE))
 
 
+def _same_rotation(a: np.ndarray, b: np.ndarray) -> bool:
+    """Quaternions q and -q are one orientation: a file that flips the sign moved nothing."""
+    return _same(a, b) or _same(a, -b)
+
+
+def _same_qpos(kind: int, a: np.ndarray, b: np.ndarray) -> bool:
+    if kind == mujoco.mjtJoint.mjJNT_FREE:
+        return _same(a[:3], b[:3]) and _same_rotation(a[3:], b[3:])
+    if kind == mujoco.mjtJoint.mjJNT_BALL:
+        return _same_rotation(a, b)
+    return _same(a, b)
+
+
 def _transfer_joints(
     om: mujoco.MjModel, od: mujoco.MjData, nm: mujoco.MjModel, nd: mujoco.MjData, r: TransferReport
 ) -> None:
@@ -141,7 +154,7 @@ def _transfer_joints(
             return "joint type changed"
         oq = slice(om.jnt_qposadr[old], om.jnt_qposadr[old] + _QPOS_WIDTH[kind])
         nq = slice(nm.jnt_qposadr[new], nm.jnt_qposadr[new] + _QPOS_WIDTH[kind])
-        if not _same(om.qpos0[oq], nm.qpos0[nq]):
+        if not _same_qpos(kind, om.qpos0[oq], nm.qpos0[nq]):
             return "moved by the server"
         ov = slice(om.jnt_dofadr[old], om.jnt_dofadr[old] + _DOF_WIDTH[kind])
         nv = slice(nm.jnt_dofadr[new], nm.jnt_dofadr[new] + _DOF_WIDTH[kind])
@@ -160,7 +173,7 @@ def _transfer_mocap(
     def copy(old: int, new: int) -> str | None:
         if not (
             _same(om.body_pos[old], nm.body_pos[new])
-            and _same(om.body_quat[old], nm.body_quat[new])
+            and _same_rotation(om.body_quat[old], nm.body_quat[new])
         ):
             return "moved by the server"
         nd.mocap_pos[nm.body_mocapid[new]] = od.mocap_pos[om.body_mocapid[old]]
@@ -209,7 +222,7 @@ def _transfer_placements(om: mujoco.MjModel, nm: mujoco.MjModel, r: TransferRepo
     joint's default pose is its body's pose, so floating objects count too)."""
 
     def compare(old: int, new: int) -> str | None:
-        if _same(om.body_pos[old], nm.body_pos[new]) and _same(
+        if _same(om.body_pos[old], nm.body_pos[new]) and _same_rotation(
             om.body_quat[old], nm.body_quat[new]
         ):
             return None

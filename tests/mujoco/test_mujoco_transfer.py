@@ -117,6 +117,23 @@ def test_an_object_the_server_moved_takes_its_new_pose() -> None:
     assert Change("joint", "pla_arm/shoulder") in report.kept
 
 
+def test_a_quaternion_written_with_the_other_sign_moves_nothing() -> None:
+    def flipped(p: Placement) -> Placement:
+        q = p.rotation
+        return dataclasses.replace(p, rotation=Quaternion(x=-q.x, y=-q.y, z=-q.z, w=-q.w))
+
+    old_m, old_d = _model([ARM, CRATE, TARGET])
+    _run(old_m, old_d)
+    new_m, new_d = _model([flipped(ARM), flipped(CRATE), flipped(TARGET)])
+    assert not np.allclose(old_m.body("pla_arm/base").quat, new_m.body("pla_arm/base").quat)
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    assert [c for c in report.reset if c.reason == "moved by the server"] == []
+    assert np.array_equal(new_d.joint("pla_crate/float").qpos, old_d.joint("pla_crate/float").qpos)
+    assert np.array_equal(new_d.joint("pla_arm/wrist").qpos, old_d.joint("pla_arm/wrist").qpos)
+
+
 def test_removed_renamed_retyped_and_unnamed_elements_are_reported() -> None:
     old_m, old_d = _model([ARM, CRATE])
     _run(old_m, old_d)
