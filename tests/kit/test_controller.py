@@ -326,6 +326,24 @@ def test_load_without_selection_explains(make_controller: ControllerFactory) -> 
     assert error is not None and "Pick a scene" in error.hint and not error.can_retry
 
 
+async def _until(controller: PanelController, check: Callable[[], bool]) -> None:
+    """Let the asyncio loop run until `check()` holds (10 s at most)."""
+    for _ in range(400):
+        if check():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"timed out; state: {controller.state}")
+
+
+async def _load_as_reference(controller: PanelController, scene_id: str) -> None:
+    controller.refresh()
+    await _until(controller, lambda: controller.state.total_scenes > 0)
+    controller.select(scene_id)
+    await _until(controller, lambda: bool(controller.state.placements))
+    controller.load(LoadMode.REFERENCE)
+    await _until(controller, lambda: controller.state.status is Status.LOADED)
+
+
 def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
     make_controller: ControllerFactory,
     api: GizmoClient,
@@ -346,18 +364,10 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
             controller.subscribe(lambda _: threads.add(threading.get_ident()))
 
             async def until(check: Callable[[], bool]) -> None:
-                for _ in range(400):
-                    if check():
-                        return
-                    await asyncio.sleep(0.025)
-                raise AssertionError(f"timed out; state: {controller.state}")
+                await _until(controller, check)
 
-            controller.refresh()
-            await until(lambda: controller.state.total_scenes > 0)
-            controller.select(small_scene.id)
-            await until(lambda: len(controller.state.placements) == 2)
-            controller.load(LoadMode.REFERENCE)
-            await until(lambda: controller.state.status is Status.LOADED)
+            await _load_as_reference(controller, small_scene.id)
+            assert len(controller.state.placements) == 2
             controller.set_auto_sync(True)
 
             after = await loop.run_in_executor(
@@ -430,18 +440,7 @@ def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
             controller = make_controller(
                 stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
             )
-            controller.refresh()
-            for _ in range(200):
-                if controller.state.total_scenes:
-                    break
-                await asyncio.sleep(0.025)
-            controller.select(small_scene.id)
-            controller.load(LoadMode.REFERENCE)
-            for _ in range(400):
-                if controller.state.status is Status.LOADED:
-                    break
-                await asyncio.sleep(0.025)
-            assert controller.state.status is Status.LOADED
+            await _load_as_reference(controller, small_scene.id)
 
             def broken_window(state: PanelState) -> None:
                 if state.auto_sync and state.status is Status.LOADING:
@@ -449,10 +448,7 @@ def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
 
             controller.subscribe(broken_window)
             controller.set_auto_sync(True)
-            for _ in range(200):
-                if not controller.state.auto_sync:
-                    break
-                await asyncio.sleep(0.025)
+            await _until(controller, lambda: not controller.state.auto_sync)
             error = controller.state.error
             assert controller.state.auto_sync is False
             assert error is not None and "the window failed to draw" in error.detail
