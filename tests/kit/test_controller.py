@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from gizmo.scenes import settings as panel_settings
@@ -17,10 +18,13 @@ from gizmo.scenes.data import LoadMode
 from gizmo.scenes.scheduler import AsyncioScheduler
 from gizmo.scenes.usd_ops import FINGERPRINT_ATTR, UsdStagePort
 from kit_support import ControllerFactory, MemorySettings, PosesCheck, isaac_like_stage
+from pxr import Usd
 
 from gizmo_client import GizmoClient, Quaternion, Vector3
 from gizmo_client.models import Scene
 from gizmo_server.embedded import LocalServer
+
+T = TypeVar("T")
 
 
 def _record(controller: PanelController) -> list[PanelState]:
@@ -344,6 +348,29 @@ async def _load_as_reference(controller: PanelController, scene_id: str) -> None
     await _until(controller, lambda: controller.state.status is Status.LOADED)
 
 
+def _on_asyncio_loop(
+    make_controller: ControllerFactory,
+    stage: Usd.Stage,
+    body: Callable[[PanelController, Callable[[Callable[[], T]], Awaitable[T]]], Awaitable[None]],
+) -> None:
+    """Run `body(controller, in_worker)` with Kit's scheduler on a real asyncio loop; `in_worker`
+    runs a blocking call on the worker pool, as the panel does."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            controller = make_controller(
+                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
+            )
+
+            def in_worker(fn: Callable[[], T]) -> Awaitable[T]:
+                return loop.run_in_executor(pool, fn)
+
+            await body(controller, in_worker)
+
+    asyncio.run(main())
+
+
 def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
     make_controller: ControllerFactory,
     api: GizmoClient,
@@ -354,40 +381,34 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
     """The Kit scheduler for real: HTTP on worker threads, state and stage on the loop thread."""
     stage = isaac_like_stage()
 
-    async def scenario() -> None:
-        loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            controller = make_controller(
-                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
+    async def scenario(
+        controller: PanelController, in_worker: Callable[[Callable[[], Scene]], Awaitable[Scene]]
+    ) -> None:
+        threads: set[int] = set()
+        controller.subscribe(lambda _: threads.add(threading.get_ident()))
+        await _load_as_reference(controller, small_scene.id)
+        assert len(controller.state.placements) == 2
+        controller.set_auto_sync(True)
+
+        after = await in_worker(
+            lambda: api.scenes.add_asset(
+                small_scene.id,
+                demo_asset_ids[1],
+                Vector3(x=-0.4, y=2.2, z=0.05),
+                Quaternion.from_euler_degrees(-44.0, 8.0, 66.0),
             )
-            threads: set[int] = set()
-            controller.subscribe(lambda _: threads.add(threading.get_ident()))
+        )
+        await _until(
+            controller, lambda: controller.state.loaded[0].fingerprint == after.fingerprint()
+        )
+        prim_path = controller.state.loaded[0].prim_path
+        assert prim_path is not None
+        check_poses(stage, prim_path, after)
+        assert threads == {threading.get_ident()}
+        controller.shutdown()
+        assert controller.state.auto_sync is False
 
-            async def until(check: Callable[[], bool]) -> None:
-                await _until(controller, check)
-
-            await _load_as_reference(controller, small_scene.id)
-            assert len(controller.state.placements) == 2
-            controller.set_auto_sync(True)
-
-            after = await loop.run_in_executor(
-                pool,
-                lambda: api.scenes.add_asset(
-                    small_scene.id,
-                    demo_asset_ids[1],
-                    Vector3(x=-0.4, y=2.2, z=0.05),
-                    Quaternion.from_euler_degrees(-44.0, 8.0, 66.0),
-                ),
-            )
-            await until(lambda: controller.state.loaded[0].fingerprint == after.fingerprint())
-            prim_path = controller.state.loaded[0].prim_path
-            assert prim_path is not None
-            check_poses(stage, prim_path, after)
-            assert threads == {threading.get_ident()}
-            controller.shutdown()
-            assert controller.state.auto_sync is False
-
-    asyncio.run(scenario())
+    _on_asyncio_loop(make_controller, stage, scenario)
 
 
 def test_syncing_an_opened_scene_drops_what_went_with_the_old_stage(
@@ -432,27 +453,21 @@ def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
     make_controller: ControllerFactory, small_scene: Scene
 ) -> None:
     """An exception in the poll loop (here: a window listener failing) must not go silent."""
-    stage = isaac_like_stage()
 
-    async def scenario() -> None:
-        loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            controller = make_controller(
-                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
-            )
-            await _load_as_reference(controller, small_scene.id)
+    async def scenario(controller: PanelController, _: object) -> None:
+        await _load_as_reference(controller, small_scene.id)
 
-            def broken_window(state: PanelState) -> None:
-                if state.auto_sync and state.status is Status.LOADING:
-                    raise RuntimeError("the window failed to draw")
+        def broken_window(state: PanelState) -> None:
+            if state.auto_sync and state.status is Status.LOADING:
+                raise RuntimeError("the window failed to draw")
 
-            controller.subscribe(broken_window)
-            controller.set_auto_sync(True)
-            await _until(controller, lambda: not controller.state.auto_sync)
-            error = controller.state.error
-            assert controller.state.auto_sync is False
-            assert error is not None and "the window failed to draw" in error.detail
-            assert error.can_retry
-            controller.shutdown()
+        controller.subscribe(broken_window)
+        controller.set_auto_sync(True)
+        await _until(controller, lambda: not controller.state.auto_sync)
+        error = controller.state.error
+        assert controller.state.auto_sync is False
+        assert error is not None and "the window failed to draw" in error.detail
+        assert error.can_retry
+        controller.shutdown()
 
-    asyncio.run(scenario())
+    _on_asyncio_loop(make_controller, isaac_like_stage(), scenario)
