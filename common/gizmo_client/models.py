@@ -62,6 +62,21 @@ class Vector3(_Model):
         return (self.x, self.y, self.z)
 
 
+# Below this cos(pitch) (pitch within ~6e-6° of ±90°) roll and yaw are not separable in
+# double precision; the rotation is then reported as a pure yaw about the locked axis.
+_GIMBAL_LOCK_COS = 1e-7
+
+
+def _tidy_degrees(angle: float) -> float:
+    """An angle in (-180, 180], with values within 1e-9° of a whole number snapped to it."""
+    snapped = round(angle)
+    if abs(angle - snapped) < 1e-9:
+        angle = float(snapped)
+    if angle <= -180.0:
+        angle += 360.0
+    return angle + 0.0  # turns -0.0 into 0.0
+
+
 class Quaternion(_Model):
     """A unit rotation quaternion, scalar-last `{x, y, z, w}` as on the wire.
 
@@ -118,12 +133,21 @@ class Quaternion(_Model):
         )
 
     def to_euler_degrees(self) -> tuple[float, float, float]:
-        """Roll, pitch, yaw in degrees (intrinsic Z-Y'-X'', i.e. yaw then pitch then roll)."""
-        x, y, z, w = self.x, self.y, self.z, self.w
-        roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-        pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-        yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-        return (math.degrees(roll), math.degrees(pitch), math.degrees(yaw))
+        """Roll, pitch, yaw in degrees (intrinsic Z-Y'-X'', i.e. yaw then pitch then roll).
+
+        Read from the rotation matrix, so pitch stays exact near ±90°. There (gimbal lock) only
+        yaw ∓ roll is defined: roll is reported as 0 and the whole turn as yaw, so the angles
+        shown always rebuild the same rotation. Angles lie in (-180, 180]; no `-0.0`.
+        """
+        m = self.to_matrix()
+        cos_pitch = math.hypot(m[0][0], m[1][0])
+        pitch = math.atan2(-m[2][0], cos_pitch)
+        if cos_pitch < _GIMBAL_LOCK_COS:
+            roll, yaw = 0.0, math.atan2(-m[0][1], m[1][1])
+        else:
+            roll, yaw = math.atan2(m[2][1], m[2][2]), math.atan2(m[1][0], m[0][0])
+        roll_d, pitch_d, yaw_d = (_tidy_degrees(math.degrees(a)) for a in (roll, pitch, yaw))
+        return (roll_d, pitch_d, yaw_d)
 
     @classmethod
     def from_euler_degrees(cls, roll: float, pitch: float, yaw: float) -> Quaternion:
@@ -140,8 +164,13 @@ class Quaternion(_Model):
 
     def angle_to(self, other: Quaternion) -> float:
         """The rotation angle in radians between two orientations (q and -q are the same)."""
-        dot = abs(self.x * other.x + self.y * other.y + self.z * other.z + self.w * other.w)
-        return 2.0 * math.acos(min(1.0, dot))
+        a, b = self.to_xyzw(), other.to_xyzw()
+        if sum(p * q for p, q in zip(a, b, strict=True)) < 0.0:
+            b = (-b[0], -b[1], -b[2], -b[3])
+        # 4·atan2(|a-b|, |a+b|) instead of 2·acos(a·b): exact for tiny angles too.
+        gap = math.dist(a, b)
+        span = math.hypot(*(p + q for p, q in zip(a, b, strict=True)))
+        return 4.0 * math.atan2(gap, span)
 
 
 class AssetStatus(str, Enum):
