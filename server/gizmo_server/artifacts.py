@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gizmo_client.models import Quaternion
-
 from . import exports
 from .ids import timestamp
 from .links import LinkSigner
+from .rotation import Quaternion
 from .store import AssetRow, DownloadRow, PlacementRow, SceneRow, Store
 
 __all__ = ["Artifacts", "BlobStore", "ExportResult", "content_type"]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-from gizmo_client.models import Quaternion
-
 from . import exports
 from .ids import stable_id
+from .rotation import Quaternion
 from .service import Service
 
 __all__ = ["DEMO_API_KEY", "DEMO_SCENE_NAME", "seed_demo"]

@@ -9,7 +9,11 @@ Conventions (SI throughout):
   rotation in an export is the placement's. Cylinders and capsules pick their long axis by name.
 - A joint's anchor is its child body's origin; its axis is a body axis name.
 - Angles and angular gains are per radian; writers convert (USD wants degrees).
-- Mass properties are computed from geometry and density (``mass_properties``), never typed in.
+- Mass properties are computed from geometry and each geom's material density
+  (``mass_properties``), never typed in.
+- Physics parity: every simulator-facing number (surface friction, restitution, time step, solver
+  iterations, joint velocity limits, armature) lives here once, so the USD, MJCF and URDF of one
+  scene carry the same values, each in its own units.
   Geoms are laid out so that every body's inertia tensor is diagonal in the body frame (principal
   axes = body axes), which keeps the USD ``principalAxes`` at identity and MJCF at ``diaginertia``.
 """
@@ -22,7 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from gizmo_client.models import Quaternion
+    from gizmo_server.rotation import Quaternion
 
 Vec3 = tuple[float, float, float]
 Rgba = tuple[float, float, float, float]
@@ -81,13 +85,31 @@ Shape = Box | Cylinder | Capsule | Sphere
 
 
 @dataclass(frozen=True)
+class Material:
+    """What a geom is made of: its density and its contact surface.
+
+    One Coulomb ``friction`` serves as both static and dynamic friction because MuJoCo has a
+    single sliding coefficient; contacts combine by the larger of the two coefficients (MuJoCo's
+    rule, which the USD writer asks of PhysX too). There is no restitution: MuJoCo contacts are
+    inelastic, so both exports say 0 (``RESTITUTION``).
+    """
+
+    name: str  # an identifier: USD prim and MJCF names are built from it
+    density: float  # kg/m^3
+    friction: float
+
+
+RESTITUTION = 0.0
+
+
+@dataclass(frozen=True)
 class Geom:
     """A collision (and visual) shape centred at ``pos`` in its body's frame."""
 
     name: str
     shape: Shape
     pos: Vec3
-    density: float  # kg/m^3
+    material: Material
     rgba: Rgba
 
 
@@ -129,6 +151,7 @@ class Joint:
     axis: Axis
     limits: tuple[float, float] | None  # rad or m
     max_velocity: float  # rad/s or m/s
+    armature: float = 0.0  # reflected rotor inertia, kg*m^2 (revolute) or kg (prismatic)
 
 
 class Control(StrEnum):
@@ -146,6 +169,24 @@ class Actuator:
     kp: float  # per rad or per m; 0 for velocity control
     kv: float
     max_effort: float  # N*m or N
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Scene-wide settings that both simulators get.
+
+    ``solver_iterations`` is MuJoCo's constraint-solver iteration cap and PhysX's position
+    iteration count; ``velocity_iterations`` is PhysX's alone (MuJoCo has no such pass).
+    """
+
+    timestep: float = 0.002  # s
+    gravity: float = 9.81  # m/s^2, along -Z
+    solver_iterations: int = 32
+    velocity_iterations: int = 1
+    ground: Material = Material("floor", 0.0, 1.0)  # MuJoCo's default friction
+
+
+SIMULATION = Simulation()
 
 
 @dataclass(frozen=True)
@@ -183,6 +224,11 @@ class AssetDescription:
     def articulated(self) -> bool:
         """True when the asset has movable joints (and so is an articulation in USD)."""
         return bool(self.joints)
+
+    @property
+    def materials(self) -> tuple[Material, ...]:
+        """The distinct materials of the asset's geoms, in order of first use."""
+        return tuple(dict.fromkeys(g.material for b in self.bodies for g in b.geoms))
 
     def body(self, name: str) -> Body:
         return next(b for b in self.bodies if b.name == name)
@@ -258,7 +304,7 @@ def mass_properties(geoms: tuple[Geom, ...]) -> MassProperties:
     Raises ValueError if the result is not diagonal in the body frame: the description promises
     principal axes = body axes, so a generator that breaks the symmetry must be fixed.
     """
-    parts = [(g.pos, *_shape_mass_and_inertia(g.shape, g.density)) for g in geoms]
+    parts = [(g.pos, *_shape_mass_and_inertia(g.shape, g.material.density)) for g in geoms]
     mass = sum(m for _, m, _ in parts)
     if not geoms or mass <= 0.0:
         raise ValueError("a body needs at least one geom with positive volume and density")

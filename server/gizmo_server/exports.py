@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gizmo_client.models import Quaternion
 from gizmo_server.description import Placement
 from gizmo_server.generator import generate
+from gizmo_server.rotation import Quaternion
 from gizmo_server.writers.mjcf import write_mjcf
 from gizmo_server.writers.urdf import write_urdf
 from gizmo_server.writers.usd import write_usd

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from gizmo_client.models import Quaternion
+from .rotation import Quaternion
 
 __all__ = [
     "ROTATION_TOLERANCE",
