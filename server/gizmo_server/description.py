@@ -10,12 +10,12 @@ Conventions (SI throughout):
 - A joint's anchor is its child body's origin; its axis is a body axis name.
 - Angles and angular gains are per radian; writers convert (USD wants degrees).
 - Mass properties are computed from geometry and each geom's material density
-  (``mass_properties``), never typed in.
+  (``mass_properties``), never typed in. Geoms are laid out so that every body's inertia tensor
+  is diagonal in the body frame (principal axes = body axes), which keeps the USD
+  ``principalAxes`` at identity and MJCF at ``diaginertia``.
 - Physics parity: every simulator-facing number (surface friction, restitution, time step, solver
   iterations, joint velocity limits, armature) lives here once, so the USD, MJCF and URDF of one
   scene carry the same values, each in its own units.
-  Geoms are laid out so that every body's inertia tensor is diagonal in the body frame (principal
-  axes = body axes), which keeps the USD ``principalAxes`` at identity and MJCF at ``diaginertia``.
 """
 
 from __future__ import annotations

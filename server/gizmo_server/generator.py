@@ -50,21 +50,24 @@ from gizmo_server.description import (
     Joint,
     JointType,
     Kind,
+    Material,
     Rgba,
     Sphere,
     Vec3,
 )
 
 GRAVITY = 9.81
-# Material densities, kg/m^3.
-ALUMINIUM = 2700.0
-STEEL = 7850.0
-WOOD = 700.0  # oak / particle board
-HDPE = 950.0
-RUBBER = 1100.0
-# Bulk densities of whole packed containers (shell plus contents), kg/m^3.
-PACKED_CRATE = 300.0
-PACKED_PARCEL = 150.0
+# Materials: density (kg/m^3) and dry Coulomb friction against typical workcell surfaces.
+ALUMINIUM = Material("aluminium", 2700.0, friction=0.6)
+STEEL = Material("steel", 7850.0, friction=0.6)
+WOOD = Material("wood", 700.0, friction=0.5)  # oak / particle board
+HDPE = Material("hdpe", 950.0, friction=0.3)
+RUBBER = Material("rubber", 1100.0, friction=1.0)
+# Whole packed containers: bulk density of shell plus contents, friction of the shell.
+PACKED_CRATE = Material("packed_crate", 300.0, friction=0.5)
+PACKED_PARCEL = Material("packed_parcel", 150.0, friction=0.5)
+# Reflected rotor inertia of an arm joint's gearmotor, kg*m^2 per N*m of rated effort.
+ARMATURE_PER_EFFORT = 2e-4
 
 # Closed-loop bandwidth of position drives, rad/s: kp = I * w^2, kv = 2 * I * w (critical).
 DRIVE_BANDWIDTH = 40.0
@@ -167,7 +170,7 @@ def _dim(rng: random.Random, lo: float, hi: float) -> float:
 def _body(
     name: str,
     origin: Vec3,
-    *geoms: tuple[str, Box | Cylinder | Capsule | Sphere, Vec3, float, Rgba],
+    *geoms: tuple[str, Box | Cylinder | Capsule | Sphere, Vec3, Material, Rgba],
 ) -> Body:
     return Body(name, origin, tuple(Geom(f"{name}_{g[0]}", *g[1:]) for g in geoms))
 
@@ -203,7 +206,7 @@ def _drive(joint: Joint, moved: Sequence[Body], effort: float) -> Actuator:
         _moment_about_axis(moved, anchor, joint.axis)
         if joint.type is JointType.REVOLUTE
         else sum(b.inertial.mass for b in moved)
-    )
+    ) + joint.armature
     w = DRIVE_BANDWIDTH
     return Actuator(
         f"{joint.name}_drive",
@@ -273,6 +276,8 @@ def _arm(prompt: str, rng: random.Random) -> AssetDescription:
     for i in range(dof):
         axis = _arm_axis(i)
         span = math.radians(_dim(rng, 160, 180) if axis == "Z" else _dim(rng, 115, 135))
+        moved = bodies[i + 1 :]
+        effort = 2.0 * _gravity_load(moved, moved[0].origin)
         joint = Joint(
             f"joint{i + 1}",
             JointType.REVOLUTE,
@@ -281,9 +286,9 @@ def _arm(prompt: str, rng: random.Random) -> AssetDescription:
             axis,
             (-span, span),
             max_velocity=3.0 if i < 3 else 6.0,
+            armature=round(ARMATURE_PER_EFFORT * effort, 6),
         )
-        moved = bodies[i + 1 :]
-        drive = _drive(joint, moved, 2.0 * _gravity_load(moved, moved[0].origin))
+        drive = _drive(joint, moved, effort)
         joints.append(joint)
         actuators.append(drive)
     return AssetDescription(Kind.ARM, True, tuple(bodies), tuple(joints), tuple(actuators))

@@ -26,6 +26,7 @@ from gizmo_server.exports import (
     render_asset,
     render_scene,
 )
+from gizmo_server.writers.names import placement_names
 
 PROMPTS = {
     "arm": "a 6-DOF industrial arm for palletising",
@@ -81,6 +82,14 @@ def rendered_scene(fmt: str) -> RenderedFile:
     return render_scene(SCENE_ID, SCENE_NAME, scene_placements(), fmt)
 
 
+@functools.cache
+def usd_path(placement_id: str) -> str:
+    """Where the scene export puts placement ``placement_id`` (its readable name under /World)."""
+    placements = scene_placements()
+    names = placement_names(p.asset_name for p in placements)
+    return "/World/" + names[[p.placement_id for p in placements].index(placement_id)]
+
+
 def open_usd(data: bytes, directory: Path) -> Usd.Stage:
     path = directory / "scene.usd"
     path.write_bytes(data)
@@ -107,13 +116,13 @@ def test_asset_export_is_the_asset_alone_at_the_origin(fmt: str, tmp_path: Path)
     )
     if fmt == "isaac_sim_usd":
         stage = open_usd(rendered.data, tmp_path)
-        root = stage.GetPrimAtPath("/World/ast_arm1")
+        root = stage.GetPrimAtPath("/World/Arm_One_1")
+        assert root.GetAttribute("gizmo:placementId").Get() == "ast_arm1"
         assert root.GetAttribute("gizmo:assetName").Get() == "Arm One"
         assert root.GetAttribute("xformOp:translate").Get() == (0.0, 0.0, 0.0)
         assert [p.GetName() for p in stage.GetPrimAtPath("/World").GetChildren()] == [
-            "PhysicsScene",
-            "GroundPlane",
-            "ast_arm1",
+            "PhysicsMaterials",
+            "Arm_One_1",
         ]
     else:
         model = mujoco.MjModel.from_xml_string(rendered.data.decode())
@@ -125,10 +134,9 @@ def test_asset_export_is_the_asset_alone_at_the_origin(fmt: str, tmp_path: Path)
 def test_empty_scene_is_still_a_valid_file(tmp_path: Path) -> None:
     stage = open_usd(render_scene("scn_e", "Empty", [], "isaac_sim_usd").data, tmp_path)
     assert [p.GetName() for p in stage.GetPrimAtPath("/World").GetChildren()] == [
-        "PhysicsScene",
-        "GroundPlane",
+        "PhysicsMaterials"
     ]
-    assert stage.GetPrimAtPath("/World/PhysicsScene").IsA(UsdPhysics.Scene)
+    assert stage.GetPrimAtPath("/PhysicsScene").IsA(UsdPhysics.Scene)
     model = mujoco.MjModel.from_xml_string(
         render_scene("scn_e", "Empty", [], "mujoco_mjcf").data.decode()
     )
@@ -157,7 +165,6 @@ def _one(
         ([_one("1pla")], "isaac_sim_usd", "not starting with a digit"),
         ([_one(), _one()], "mujoco_mjcf", "placement id 'pla_1' appears twice"),
         ([_one(position=(0.0, math.nan, 0.0))], "isaac_sim_usd", "send three finite numbers"),
-        ([_one("PhysicsScene")], "isaac_sim_usd", "clash with prims the USD writer reserves"),
     ],
 )
 def test_bad_scene_input_is_refused_with_a_clear_message(

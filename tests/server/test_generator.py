@@ -21,6 +21,7 @@ from gizmo_server.description import (
     Geom,
     JointType,
     Kind,
+    Material,
     Sphere,
     mass_properties,
 )
@@ -173,7 +174,7 @@ def _mujoco_mass_properties(body: Body) -> tuple[float, np.ndarray, np.ndarray]:
         geoms.append(
             f'<geom type="{types[type(shape)]}" size="{" ".join(map(str, size))}" '
             f'pos="{" ".join(map(str, g.pos))}" zaxis="{" ".join(map(str, axis))}" '
-            f'density="{g.density}"/>'
+            f'density="{g.material.density}"/>'
         )
     xml = (
         f'<mujoco><compiler inertiafromgeom="true"/><worldbody><body name="b">'
@@ -199,8 +200,8 @@ def test_mass_properties_match_mujocos_own_computation() -> None:
 
 def test_asymmetric_geoms_are_refused() -> None:
     lopsided = (
-        Geom("a", Box((0.1, 0.1, 0.1)), (0.0, 0.0, 0.0), 1000.0, (1, 1, 1, 1)),
-        Geom("b", Sphere(0.05), (0.3, 0.0, 0.2), 1000.0, (1, 1, 1, 1)),
+        Geom("a", Box((0.1, 0.1, 0.1)), (0.0, 0.0, 0.0), Material("m", 1000.0, 0.5), (1, 1, 1, 1)),
+        Geom("b", Sphere(0.05), (0.3, 0.0, 0.2), Material("m", 1000.0, 0.5), (1, 1, 1, 1)),
     )
     with pytest.raises(ValueError, match="non-diagonal inertia tensor"):
         mass_properties(lopsided)

@@ -22,7 +22,7 @@ from gizmo_server.description import AssetDescription
 from gizmo_server.exports import PlacementInput, render_asset
 from gizmo_server.generator import generate
 
-from .test_export_cases import PROMPTS, open_usd, rendered_scene, scene_placements
+from .test_export_cases import PROMPTS, open_usd, rendered_scene, scene_placements, usd_path
 
 AXES = {
     "X": np.array([1.0, 0.0, 0.0]),
@@ -71,14 +71,15 @@ def usd_forward_kinematics(
     stage: Usd.Stage, placement_id: str, values: dict[str, float]
 ) -> dict[str, np.ndarray]:
     """World transforms of a placement's bodies, from its joints alone (plus a free root's pose)."""
-    root = stage.GetPrimAtPath(f"/World/{placement_id}")
+    root = stage.GetPrimAtPath(usd_path(placement_id))
     joints = [UsdPhysics.Joint(p) for p in root.GetChild("joints").GetChildren()]
     poses: dict[str, np.ndarray] = {}
-    anchors = [j for j in joints if not j.GetBody0Rel().GetTargets()]
-    if anchors:
+    anchors = [j for j in joints if j.GetBody0Rel().GetTargets() == [root.GetPath()]]
+    if anchors:  # welded to the placement prim: the anchor is in that prim's frame
         anchor = anchors[0]
         body = anchor.GetBody1Rel().GetTargets()[0].name
-        poses[body] = local_pose(anchor, 0) @ np.linalg.inv(local_pose(anchor, 1))
+        placed = from_usd(UsdGeom.XformCache().GetLocalToWorldTransform(root))
+        poses[body] = placed @ local_pose(anchor, 0) @ np.linalg.inv(local_pose(anchor, 1))
     else:  # floating: the root body is the one no joint moves
         moved = {j.GetBody1Rel().GetTargets()[0].name for j in joints}
         body = next(
@@ -87,7 +88,7 @@ def usd_forward_kinematics(
             if b.HasAPI(UsdPhysics.RigidBodyAPI) and b.GetName() not in moved
         )
         poses[body.GetName()] = from_usd(UsdGeom.XformCache().GetLocalToWorldTransform(body))
-    pending = [j for j in joints if j.GetBody0Rel().GetTargets()]
+    pending = [j for j in joints if j not in anchors]
     while pending:
         joint = next(j for j in pending if j.GetBody0Rel().GetTargets()[0].name in poses)
         pending.remove(joint)
@@ -149,7 +150,7 @@ def test_rest_pose_of_every_body_agrees_exactly(stage: Usd.Stage, model: mujoco.
         pid = placement.placement_id
         usd = {
             b.name: from_usd(
-                cache.GetLocalToWorldTransform(stage.GetPrimAtPath(f"/World/{pid}/{b.name}"))
+                cache.GetLocalToWorldTransform(stage.GetPrimAtPath(f"{usd_path(pid)}/{b.name}"))
             )
             for b in asset.bodies
         }
@@ -192,7 +193,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
         pid = placement.placement_id
         asset = generate(placement.prompt)
         for body in asset.bodies:
-            mass = UsdPhysics.MassAPI(stage.GetPrimAtPath(f"/World/{pid}/{body.name}"))
+            mass = UsdPhysics.MassAPI(stage.GetPrimAtPath(f"{usd_path(pid)}/{body.name}"))
             mj = model.body(f"{pid}/{body.name}")
             assert mass.GetMassAttr().Get() == pytest.approx(mj.mass[0], rel=1e-6)
             np.testing.assert_allclose(mass.GetCenterOfMassAttr().Get(), mj.ipos, atol=1e-6)
@@ -200,7 +201,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
             assert mass.GetPrincipalAxesAttr().Get() == Gf.Quatf(1.0)
             np.testing.assert_allclose(mj.iquat, [1.0, 0.0, 0.0, 0.0])
         for joint in asset.joints:
-            prim = stage.GetPrimAtPath(f"/World/{pid}/joints/{joint.name}")
+            prim = stage.GetPrimAtPath(f"{usd_path(pid)}/joints/{joint.name}")
             mj_joint = model.joint(f"{pid}/{joint.name}")
             np.testing.assert_allclose(mj_joint.axis, AXES[prim.GetAttribute("physics:axis").Get()])
             revolute = prim.IsA(UsdPhysics.RevoluteJoint)
@@ -212,7 +213,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
                 usd_range = [lower.Get(), prim.GetAttribute("physics:upperLimit").Get()]
                 np.testing.assert_allclose(np.array(usd_range) / unit, mj_joint.range, rtol=1e-6)
         for actuator in asset.actuators:
-            prim = stage.GetPrimAtPath(f"/World/{pid}/joints/{actuator.joint}")
+            prim = stage.GetPrimAtPath(f"{usd_path(pid)}/joints/{actuator.joint}")
             unit = math.degrees(1.0) if prim.IsA(UsdPhysics.RevoluteJoint) else 1.0
             drive = UsdPhysics.DriveAPI(prim, "angular" if unit != 1.0 else "linear")
             mj_act = model.actuator(f"{pid}/{actuator.name}")
@@ -239,7 +240,7 @@ def test_collision_geometry_agrees(stage: Usd.Stage, model: mujoco.MjModel) -> N
     for placement in scene_placements():
         for body in generate(placement.prompt).bodies:
             for geom in body.geoms:
-                path = f"/World/{placement.placement_id}/{body.name}/{geom.name}"
+                path = f"{usd_path(placement.placement_id)}/{body.name}/{geom.name}"
                 prim = stage.GetPrimAtPath(path)
                 mj = data.geom(f"{placement.placement_id}/{geom.name}")
                 world = from_usd(cache.GetLocalToWorldTransform(prim))

@@ -11,7 +11,7 @@ from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, UsdUtils, UsdValidation
 
 from gizmo_server.generator import generate
 
-from .test_export_cases import open_usd, rendered_scene, scene_placements
+from .test_export_cases import open_usd, rendered_scene, scene_placements, usd_path
 
 VALIDATOR_KEYWORDS = [
     "UsdCoreValidators",
@@ -32,12 +32,6 @@ def validate(stage: Usd.Stage) -> list[str]:
     assert len(names) >= 10, names  # the keyword lookup itself must not silently come back empty
     context = UsdValidation.ValidationContext(registry.GetOrLoadValidatorsByName(names))
     return [f"{e.GetIdentifier()}: {e.GetMessage()}" for e in context.Validate(stage)]
-
-
-def same_quat(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """Largest component difference between two wxyz quaternions, q and -q being the same."""
-    qa, qb = np.asarray(a), np.asarray(b)
-    return float(min(np.abs(qa - qb).max(), np.abs(qa + qb).max()))
 
 
 def rotation_of(matrix: Gf.Matrix4d) -> np.ndarray:
@@ -64,7 +58,7 @@ def test_passes_usd_validation_with_zero_findings(stage: Usd.Stage) -> None:
 def test_validation_would_notice_a_broken_mass(tmp_path: Path) -> None:
     """Negative control: the same validators flag diagonalInertia without principalAxes."""
     stage = open_usd(rendered_scene("isaac_sim_usd").data, tmp_path)
-    body = stage.GetPrimAtPath(f"/World/{scene_placements()[0].placement_id}/base")
+    body = stage.GetPrimAtPath(usd_path(scene_placements()[0].placement_id) + "/base")
     body.RemoveProperty("physics:principalAxes")
     assert any("RigidBodyChecker" in finding for finding in validate(stage))
 
@@ -94,14 +88,14 @@ def test_exactly_one_physics_scene_with_earth_gravity(stage: Usd.Stage) -> None:
 def test_every_placement_sits_exactly_at_its_api_pose(stage: Usd.Stage) -> None:
     placements = scene_placements()
     tagged = {
-        p.GetName()
+        str(p.GetPath())
         for p in stage.GetPrimAtPath("/World").GetChildren()
         if p.HasAttribute("gizmo:placementId")
     }
-    assert tagged == {p.placement_id for p in placements}
+    assert tagged == {usd_path(p.placement_id) for p in placements}
     cache = UsdGeom.XformCache()
     for placement in placements:
-        prim = stage.GetPrimAtPath(f"/World/{placement.placement_id}")
+        prim = stage.GetPrimAtPath(usd_path(placement.placement_id))
         assert prim.GetAttribute("gizmo:placementId").Get() == placement.placement_id
         assert prim.GetAttribute("gizmo:assetId").Get() == placement.asset_id
         assert prim.GetAttribute("gizmo:assetName").Get() == placement.asset_name
@@ -130,29 +124,29 @@ def test_rigid_bodies_are_siblings_with_mass_and_colliders(stage: Usd.Stage) -> 
 
 def test_physics_parse_finds_one_articulation_per_articulated_placement(stage: Usd.Stage) -> None:
     parsed = UsdPhysics.UsdPhysicsLoadStageFromPrimRange(stage, ["/"])
-    roots = {str(path).split("/")[2] for path in parsed[UsdPhysics.ObjectType.Articulation][0]}
-    expected = {p.placement_id for p in scene_placements() if generate(p.prompt).articulated}
+    roots = {
+        "/".join(str(path).split("/")[:3]) for path in parsed[UsdPhysics.ObjectType.Articulation][0]
+    }
+    expected = {
+        usd_path(p.placement_id) for p in scene_placements() if generate(p.prompt).articulated
+    }
     assert roots == expected
     assert len(parsed[UsdPhysics.ObjectType.Articulation][0]) == len(expected)
     assert len(parsed[UsdPhysics.ObjectType.Scene][0]) == 1
 
 
-def test_fixed_bases_are_anchored_at_their_placement(stage: Usd.Stage) -> None:
+def test_fixed_bases_are_anchored_to_their_placement_prim(stage: Usd.Stage) -> None:
+    """body0 is the placement prim and the anchor is in its frame, so it moves with the prim."""
     for placement in scene_placements():
-        joint = stage.GetPrimAtPath(f"/World/{placement.placement_id}/joints/root_joint")
-        assert joint.IsValid() == generate(placement.prompt).fixed_base
+        asset, path = generate(placement.prompt), usd_path(placement.placement_id)
+        joint = stage.GetPrimAtPath(f"{path}/joints/root_joint")
+        assert joint.IsValid() == asset.fixed_base
         if joint.IsValid():
             fixed = UsdPhysics.FixedJoint(joint)
-            assert fixed.GetBody0Rel().GetTargets() == []
-            np.testing.assert_allclose(
-                fixed.GetLocalPos0Attr().Get(), placement.position, rtol=1e-6, atol=1e-6
-            )
-            rot0 = fixed.GetLocalRot0Attr().Get()  # a world frame: the placement's rotation
-            got = (rot0.GetReal(), *rot0.GetImaginary())
-            assert same_quat(got, placement.rotation.to_wxyz()) < 1e-6, placement.placement_id
-            assert fixed.GetBody1Rel().GetTargets() == [
-                Sdf.Path(f"/World/{placement.placement_id}/{generate(placement.prompt).root.name}")
-            ]
+            assert fixed.GetBody0Rel().GetTargets() == [Sdf.Path(path)]
+            assert fixed.GetBody1Rel().GetTargets() == [Sdf.Path(f"{path}/{asset.root.name}")]
+            assert tuple(fixed.GetLocalPos0Attr().Get()) == asset.root.origin
+            assert fixed.GetLocalRot0Attr().Get() == Gf.Quatf(1.0)
 
 
 def _joint_frame(cache: UsdGeom.XformCache, joint: UsdPhysics.Joint, side: int) -> Gf.Matrix4d:
@@ -183,7 +177,7 @@ def test_limits_and_drives_are_in_degrees(stage: Usd.Stage) -> None:
     placement = next(p for p in scene_placements() if p.prompt.startswith("a 6-DOF"))
     asset = generate(placement.prompt)
     for joint, actuator in zip(asset.joints, asset.actuators, strict=True):
-        prim = stage.GetPrimAtPath(f"/World/{placement.placement_id}/joints/{joint.name}")
+        prim = stage.GetPrimAtPath(f"{usd_path(placement.placement_id)}/joints/{joint.name}")
         revolute = UsdPhysics.RevoluteJoint(prim)
         assert joint.limits is not None
         assert revolute.GetLowerLimitAttr().Get() == pytest.approx(math.degrees(joint.limits[0]))

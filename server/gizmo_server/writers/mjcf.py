@@ -11,6 +11,9 @@ Conventions (shared/gizmo-api.md Part B, shared/notes/mujoco.md §2, usd.md §5.
 - Sizes: box half extents, cylinder/capsule (radius, half-length); explicit ``<inertial>`` from
   the description so MuJoCo and PhysX use the same mass properties.
 - A ground plane ``floor`` at z = 0 and a light; ``implicitfast`` integration.
+- Physics from the description, as the USD export has it: the time step, gravity and solver
+  iterations of ``SIMULATION``, each geom's material friction (sliding; MuJoCo's default
+  torsional and rolling terms), joint armature.
 
 Speed: generated text, not MjSpec. Each distinct asset is rendered once with a prefix marker and
 each placement is a string substitution (measured in docs/bench/export.md: at 1000 placements
@@ -24,6 +27,7 @@ from xml.sax.saxutils import quoteattr
 
 from gizmo_server.description import (
     AXIS_VECTOR,
+    SIMULATION,
     AssetDescription,
     Body,
     Box,
@@ -33,6 +37,7 @@ from gizmo_server.description import (
     Geom,
     JointType,
     Placement,
+    Simulation,
     Sphere,
 )
 
@@ -41,12 +46,15 @@ _POSE = "\x01"  # stands for the root body's pos/quat attributes
 
 _HEADER = """<mujoco model={model}>
   <compiler angle="radian" autolimits="true"/>
-  <option timestep="0.002" gravity="0 0 -9.81" integrator="implicitfast"/>
+  <option timestep="{timestep}" gravity="0 0 {gravity}" iterations="{iterations}"
+          integrator="implicitfast"/>
   <visual><global offwidth="1280" offheight="960"/></visual>
   <worldbody>
     <light name="sun" pos="0 0 10" dir="0 0 -1" directional="true"/>
-    <geom name="floor" type="plane" size="0 0 0.05" rgba="0.8 0.8 0.8 1"/>
+    <geom name="floor" type="plane" size="0 0 0.05" rgba="0.8 0.8 0.8 1" {friction}/>
 """
+# MuJoCo's default torsional and rolling friction; the description gives the sliding term.
+_SPIN_ROLL = (0.005, 0.0001)
 
 
 def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
@@ -65,11 +73,25 @@ def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
         excludes.append(exclude.replace(_PREFIX, prefix))
         actuators.append(actuator.replace(_PREFIX, prefix))
     model = quoteattr("".join(ch for ch in scene_name if ch.isprintable()))
-    parts = [_HEADER.format(model=model), *bodies, "  </worldbody>\n"]
+    parts = [_header(model, SIMULATION), *bodies, "  </worldbody>\n"]
     parts += ["  <contact>\n", *excludes, "  </contact>\n"] if any(excludes) else []
     parts += ["  <actuator>\n", *actuators, "  </actuator>\n"] if any(actuators) else []
     parts.append("</mujoco>\n")
     return "".join(parts).encode("utf-8")
+
+
+def _header(model: str, sim: Simulation) -> str:
+    return _HEADER.format(
+        model=model,
+        timestep=_num(sim.timestep),
+        gravity=_num(-sim.gravity),
+        iterations=sim.solver_iterations,
+        friction=_friction(sim.ground.friction),
+    )
+
+
+def _friction(sliding: float) -> str:
+    return f'friction="{_vec((sliding, *_SPIN_ROLL))}"'
 
 
 def _num(value: float) -> str:
@@ -120,9 +142,10 @@ def _render_body(asset: AssetDescription, body: Body, depth: int, *, root: bool)
         lines = [f'{pad}<body name="{_PREFIX}{body.name}" pos="{_vec(offset)}">\n']
         kind = "hinge" if joint.type is JointType.REVOLUTE else "slide"
         limits = "" if joint.limits is None else f' range="{_vec(joint.limits)}"'
+        armature = f' armature="{_num(joint.armature)}"' if joint.armature else ""
         lines.append(
             f'{inner}<joint name="{_PREFIX}{joint.name}" type="{kind}" '
-            f'axis="{_vec(AXIS_VECTOR[joint.axis])}"{limits}/>\n'
+            f'axis="{_vec(AXIS_VECTOR[joint.axis])}"{limits}{armature}/>\n'
         )
     i = body.inertial
     lines.append(
@@ -138,7 +161,10 @@ def _render_body(asset: AssetDescription, body: Body, depth: int, *, root: bool)
 
 
 def _geom(geom: Geom) -> str:
-    head = f'<geom name="{_PREFIX}{geom.name}" pos="{_vec(geom.pos)}" rgba="{_vec(geom.rgba)}"'
+    head = (
+        f'<geom name="{_PREFIX}{geom.name}" pos="{_vec(geom.pos)}" rgba="{_vec(geom.rgba)}" '
+        + _friction(geom.material.friction)
+    )
     match geom.shape:
         case Box(size=size):
             return f'{head} type="box" size="{_vec([s / 2 for s in size])}"/>'

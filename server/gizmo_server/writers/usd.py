@@ -3,20 +3,31 @@
 Layout (shared/gizmo-api.md Part B, shared/notes/usd.md §2):
 
     /World                      Xform, kind assembly, default prim, gizmo:sceneId/sceneName
-      PhysicsScene              gravity (0, 0, -1) * 9.81
-      GroundPlane               Plane collider at z = 0
-      <placement id>            Xform, kind component, double translate + orient ops,
+      PhysicsMaterials          Scope of UsdShade Materials with UsdPhysics.MaterialAPI
+      <readable name>           Xform, kind component, double translate + orient ops,
+                                displayName, assetInfo, extentsHint,
                                 gizmo:placementId/assetId/assetName,
                                 ArticulationRootAPI (fixed-base articulated assets)
         <body>                  Xform, RigidBodyAPI, MassAPI (principalAxes authored), siblings
-          <geom>                Cube/Cylinder/Capsule/Sphere, CollisionAPI, extent, displayColor
+          <geom>                Cube/Cylinder/Capsule/Sphere, CollisionAPI, extent, displayColor,
+                                physics-purpose binding to its material
         joints                  Scope
-          root_joint            FixedJoint, body0 empty (world), body1 = root body (fixed bases)
-          <joint>               Revolute/PrismaticJoint with limits (degrees / metres), DriveAPI
+          root_joint            FixedJoint, body0 = the placement prim, body1 = root body
+          <joint>               Revolute/PrismaticJoint, limits (degrees / metres), DriveAPI,
+                                PhysxJointAPI maxJointVelocity (deg/s or m/s) and armature
+    /PhysicsScene               gravity, PhysxSceneAPI time step and solver iterations
+    /GroundPlane                Plane collider at z = 0 with its own material
 
-A floating articulated asset carries ArticulationRootAPI on its root body instead (UsdPhysics
-ArticulationRootAPI doc). A fixed-base root joint has no body0, so its localPos0/localRot0 are
-world coordinates: they are rewritten per placement, or every copy would be anchored at the origin.
+Referencing the file's default prim brings the scene's objects only; the PhysicsScene and the
+ground are siblings of it, so opening the file alone still gives a complete, simulating stage.
+
+Anchors: a fixed-base root joint's body0 is the placement prim, so its frame is in the placement's
+own frame and follows it wherever the file is referenced, moved, rotated, scaled or instanced
+(a world anchor, body0 empty, would stay at the pose this writer saw).
+
+PhysX settings (time step, iterations, friction combine mode, joint velocity limits, armature)
+are PhysxSchema attributes; usd-core has no PhysxSchema, so they are authored as plain typed
+attributes plus the API schema names, which is what Isaac Sim reads.
 
 Speed: each distinct asset is authored once with the Usd schema API into a scratch layer, then
 copied per placement with ``Sdf.CopySpec`` (which remaps joint targets) into one layer with no
@@ -28,12 +39,14 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pxr import Gf, Kind, Sdf, Usd, UsdGeom, UsdPhysics
+from pxr import Gf, Kind, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade
 
 from gizmo_server.description import (
+    RESTITUTION,
+    SIMULATION,
     AssetDescription,
     Body,
     Box,
@@ -42,40 +55,44 @@ from gizmo_server.description import (
     Geom,
     Joint,
     JointType,
+    Material,
     Placement,
+    Simulation,
     Sphere,
 )
+from gizmo_server.writers.names import placement_names
 
 WORLD = Sdf.Path("/World")
-RESERVED_NAMES = frozenset({"PhysicsScene", "GroundPlane"})
+PHYSICS_SCENE = Sdf.Path("/PhysicsScene")
+GROUND = Sdf.Path("/GroundPlane")
+MATERIALS = WORLD.AppendChild("PhysicsMaterials")
 ROOT_JOINT = "root_joint"
 _STRING = Sdf.ValueTypeNames.String
 _PLACEMENT_ATTRS = ("gizmo:placementId", "gizmo:assetId", "gizmo:assetName")
+_PURPOSES = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render, UsdGeom.Tokens.proxy]
 
 
 def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -> bytes:
     """The scene as the bytes of a self-contained binary crate file."""
-    clashes = sorted({p.placement_id for p in placements} & RESERVED_NAMES)
-    if clashes:
-        raise ValueError(f"placement ids {clashes} clash with prims the USD writer reserves")
+    names = placement_names(p.asset_name for p in placements)
     scratch = Usd.Stage.CreateInMemory()
-    _author_world(scratch, scene_id, scene_name)
-    prototypes: dict[int, Sdf.Path] = {}
-    for placement in placements:
-        if id(placement.asset) not in prototypes:
-            path = Sdf.Path(f"/Prototype{len(prototypes)}")
-            _author_asset(scratch, path, placement.asset)
-            prototypes[id(placement.asset)] = path
+    _author_stage(scratch, scene_id, scene_name, SIMULATION)
+    assets = list({id(p.asset): p.asset for p in placements}.values())
+    _author_materials(scratch, MATERIALS, (m for a in assets for m in a.materials))
+    prototypes = {id(a): Sdf.Path(f"/Prototype{i}") for i, a in enumerate(assets)}
+    for asset in assets:
+        _author_asset(scratch, prototypes[id(asset)], asset)
     source = scratch.GetRootLayer()
     out = Sdf.Layer.CreateAnonymous("scene.usd")
     with Sdf.ChangeBlock():
-        Sdf.CopySpec(source, WORLD, out, WORLD)
+        for top in (WORLD, PHYSICS_SCENE, GROUND):
+            Sdf.CopySpec(source, top, out, top)
         for key in ("upAxis", "metersPerUnit", "kilogramsPerUnit", "defaultPrim"):
             out.pseudoRoot.SetInfo(key, source.pseudoRoot.GetInfo(key))
-        for placement in placements:
-            dst = WORLD.AppendChild(placement.placement_id)
+        for placement, name in zip(placements, names, strict=True):
+            dst = WORLD.AppendChild(name)
             Sdf.CopySpec(source, prototypes[id(placement.asset)], out, dst)
-            _place(out, dst, placement)
+            _place(out, dst, name, placement)
     with tempfile.TemporaryDirectory(prefix="gizmo-usd-") as tmp:
         path = Path(tmp) / "scene.usd"
         if not out.Export(str(path)):
@@ -83,7 +100,7 @@ def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -
         return path.read_bytes()
 
 
-def _author_world(stage: Usd.Stage, scene_id: str, scene_name: str) -> None:
+def _author_stage(stage: Usd.Stage, scene_id: str, scene_name: str, sim: Simulation) -> None:
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
     UsdGeom.SetStageMetersPerUnit(stage, UsdGeom.LinearUnits.meters)
     UsdPhysics.SetStageKilogramsPerUnit(stage, UsdPhysics.MassUnits.kilograms)
@@ -92,14 +109,63 @@ def _author_world(stage: Usd.Stage, scene_id: str, scene_name: str) -> None:
     Usd.ModelAPI(world).SetKind(Kind.Tokens.assembly)
     world.CreateAttribute("gizmo:sceneId", _STRING, custom=True).Set(scene_id)
     world.CreateAttribute("gizmo:sceneName", _STRING, custom=True).Set(scene_name)
-    physics = UsdPhysics.Scene.Define(stage, WORLD.AppendChild("PhysicsScene"))
+    UsdGeom.Scope.Define(stage, MATERIALS)
+    physics = UsdPhysics.Scene.Define(stage, PHYSICS_SCENE)
     physics.CreateGravityDirectionAttr(Gf.Vec3f(0.0, 0.0, -1.0))
-    physics.CreateGravityMagnitudeAttr(9.81)
-    ground = UsdGeom.Plane.Define(stage, WORLD.AppendChild("GroundPlane"))
+    physics.CreateGravityMagnitudeAttr(sim.gravity)
+    _physx(
+        physics.GetPrim(),
+        "PhysxSceneAPI",
+        [
+            ("physxScene:timeStepsPerSecond", "UInt", round(1.0 / sim.timestep)),
+            ("physxScene:minPositionIterationCount", "UInt", sim.solver_iterations),
+            ("physxScene:maxPositionIterationCount", "UInt", sim.solver_iterations),
+            ("physxScene:minVelocityIterationCount", "UInt", sim.velocity_iterations),
+            ("physxScene:maxVelocityIterationCount", "UInt", sim.velocity_iterations),
+        ],
+    )
+    ground = UsdGeom.Plane.Define(stage, GROUND)
     ground.CreateAxisAttr(UsdGeom.Tokens.z)
     ground.CreateWidthAttr(50.0)
     ground.CreateLengthAttr(50.0)
     _finish_gprim(ground, (0.8, 0.8, 0.8))
+    _author_materials(stage, GROUND, [sim.ground])
+    _bind(ground.GetPrim(), GROUND.AppendChild(sim.ground.name))
+
+
+def _physx(prim: Usd.Prim, schema: str, attrs: Iterable[tuple[str, str, object]]) -> None:
+    """PhysxSchema API ``schema`` with its attributes, by name (usd-core lacks PhysxSchema)."""
+    prim.AddAppliedSchema(schema)
+    for name, type_name, value in attrs:
+        prim.CreateAttribute(name, getattr(Sdf.ValueTypeNames, type_name), custom=False).Set(value)
+
+
+def _author_materials(stage: Usd.Stage, parent: Sdf.Path, materials: Iterable[Material]) -> None:
+    """One physics material per distinct name under ``parent``; a name means one set of values."""
+    authored: dict[str, Material] = {}
+    for material in materials:
+        known = authored.setdefault(material.name, material)
+        if known is not material:
+            if known != material:
+                raise ValueError(f"two different materials are both named {material.name!r}")
+            continue
+        prim = UsdShade.Material.Define(stage, parent.AppendChild(material.name)).GetPrim()
+        api = UsdPhysics.MaterialAPI.Apply(prim)
+        api.CreateStaticFrictionAttr(material.friction)
+        api.CreateDynamicFrictionAttr(material.friction)
+        api.CreateRestitutionAttr(RESTITUTION)
+        if material.density > 0.0:
+            api.CreateDensityAttr(material.density)
+        # MuJoCo combines two geoms' friction by the larger one; PhysX averages unless told.
+        _physx(prim, "PhysxMaterialAPI", [("physxMaterial:frictionCombineMode", "Token", "max")])
+
+
+def _bind(prim: Usd.Prim, material: Sdf.Path) -> None:
+    UsdShade.MaterialBindingAPI.Apply(prim).Bind(
+        UsdShade.Material(prim.GetStage().GetPrimAtPath(material)),
+        UsdShade.Tokens.weakerThanDescendants,
+        "physics",
+    )
 
 
 def _author_asset(stage: Usd.Stage, path: Sdf.Path, asset: AssetDescription) -> None:
@@ -120,13 +186,17 @@ def _author_asset(stage: Usd.Stage, path: Sdf.Path, asset: AssetDescription) -> 
     joints = UsdGeom.Scope.Define(stage, path.AppendChild("joints")).GetPath()
     if asset.fixed_base:
         anchor = UsdPhysics.FixedJoint.Define(stage, joints.AppendChild(ROOT_JOINT))
+        anchor.CreateBody0Rel().SetTargets([path])
         anchor.CreateBody1Rel().SetTargets([path.AppendChild(asset.root.name)])
-        anchor.CreateLocalPos0Attr(Gf.Vec3f(0.0))
+        anchor.CreateLocalPos0Attr(Gf.Vec3f(*asset.root.origin))
         anchor.CreateLocalRot0Attr(Gf.Quatf(1.0))
         anchor.CreateLocalPos1Attr(Gf.Vec3f(0.0))
         anchor.CreateLocalRot1Attr(Gf.Quatf(1.0))
     for joint in asset.joints:
         _author_joint(stage, joints.AppendChild(joint.name), path, asset, joint)
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), _PURPOSES)
+    model = UsdGeom.ModelAPI(prim)
+    model.SetExtentsHint(model.ComputeExtentsHint(cache))
 
 
 def _author_body(stage: Usd.Stage, path: Sdf.Path, body: Body) -> Usd.Prim:
@@ -167,6 +237,7 @@ def _author_geom(stage: Usd.Stage, path: Sdf.Path, geom: Geom) -> None:
     if isinstance(geom.shape, Box):
         gprim.AddScaleOp(UsdGeom.XformOp.PrecisionDouble).Set(Gf.Vec3d(*geom.shape.size))
     _finish_gprim(gprim, geom.rgba[:3])
+    _bind(gprim.GetPrim(), MATERIALS.AppendChild(geom.material.name))
 
 
 def _finish_gprim(gprim: UsdGeom.Gprim, rgb: tuple[float, float, float]) -> None:
@@ -199,6 +270,14 @@ def _author_joint(
     if joint.limits is not None:
         usd_joint.CreateLowerLimitAttr(joint.limits[0] * unit)
         usd_joint.CreateUpperLimitAttr(joint.limits[1] * unit)
+    _physx(
+        usd_joint.GetPrim(),
+        "PhysxJointAPI",
+        [
+            ("physxJoint:maxJointVelocity", "Float", joint.max_velocity * unit),
+            ("physxJoint:armature", "Float", joint.armature),
+        ],
+    )
     actuator = next((a for a in asset.actuators if a.joint == joint.name), None)
     if actuator is not None:
         drive = UsdPhysics.DriveAPI.Apply(usd_joint.GetPrim(), "angular" if revolute else "linear")
@@ -210,8 +289,8 @@ def _author_joint(
         drive.CreateTargetVelocityAttr(0.0)
 
 
-def _place(layer: Sdf.Layer, path: Sdf.Path, placement: Placement) -> None:
-    """Per-placement values on a copied prototype: pose, identity, world anchor."""
+def _place(layer: Sdf.Layer, path: Sdf.Path, name: str, placement: Placement) -> None:
+    """Per-placement values on a copied prototype: pose, identity, readable name."""
     w, x, y, z = placement.rotation.to_wxyz()
     values: list[tuple[str, object]] = [
         ("xformOp:translate", Gf.Vec3d(*placement.position)),
@@ -220,14 +299,8 @@ def _place(layer: Sdf.Layer, path: Sdf.Path, placement: Placement) -> None:
         ("gizmo:assetId", placement.asset_id),
         ("gizmo:assetName", placement.asset_name),
     ]
-    for name, value in values:
-        layer.GetAttributeAtPath(path.AppendProperty(name)).default = value
-    if placement.asset.fixed_base:
-        joint = path.AppendChild("joints").AppendChild(ROOT_JOINT)
-        anchor = placement.to_scene(placement.asset.root.origin)
-        layer.GetAttributeAtPath(joint.AppendProperty("physics:localPos0")).default = Gf.Vec3f(
-            *anchor
-        )
-        layer.GetAttributeAtPath(joint.AppendProperty("physics:localRot0")).default = Gf.Quatf(
-            w, x, y, z
-        )
+    for attr, value in values:
+        layer.GetAttributeAtPath(path.AppendProperty(attr)).default = value
+    spec = layer.GetPrimAtPath(path)
+    spec.SetInfo("displayName", name)
+    spec.assetInfo = {"name": placement.asset_name, "gizmoAssetId": placement.asset_id}
