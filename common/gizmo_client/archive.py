@@ -11,12 +11,13 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from .errors import UnsafeArchiveError
+from .errors import DownloadIntegrityError, UnsafeArchiveError
 
-__all__ = ["ZIP_MAGIC", "extract_zip_safely", "find_primary_file", "is_zip"]
+__all__ = ["ZIP_MAGIC", "check_zip_integrity", "extract_zip_safely", "find_primary_file", "is_zip"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_TOTAL_BYTES = 2 * 1024**3
@@ -27,6 +28,20 @@ _CHUNK = 1024 * 1024
 def is_zip(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(4) == ZIP_MAGIC
+
+
+def check_zip_integrity(path: Path) -> None:
+    """Raise `DownloadIntegrityError` unless `path` is a whole ZIP whose every entry's CRC holds
+    (a truncated body loses the central directory at the end; a corrupted one fails a CRC)."""
+    if not is_zip(path):
+        raise DownloadIntegrityError(f"{path.name} is not a ZIP archive (no ZIP signature)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
+        raise DownloadIntegrityError(f"The ZIP archive is incomplete or damaged: {exc}") from exc
+    if bad is not None:
+        raise DownloadIntegrityError(f"The ZIP entry {bad!r} fails its CRC check")
 
 
 def _check_name(name: str) -> PurePosixPath:

@@ -1,7 +1,8 @@
 """Where the API key, base URL and cache directory come from.
 
 Precedence, highest first: explicit argument > environment (`GIZMO_API_KEY`, `GIZMO_BASE_URL`,
-`GIZMO_CACHE_DIR`) > the config file that `gizmo login` writes > the documented default.
+`GIZMO_CACHE_DIR`, `GIZMO_API_GENERATION`) > the config file that `gizmo login` writes > the
+documented default. The file's key and `api_generation` hold only for the URL saved with them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import platformdirs
 
 from .errors import ConfigurationError
+from .generation import ENV_VAR as GENERATION_ENV_VAR
+from .generation import ApiGeneration, parse_generation
 
 __all__ = ["DEFAULT_BASE_URL", "Settings", "config_path", "resolve_settings", "save_config"]
 
@@ -58,11 +61,13 @@ class Settings:
     api_key: str
     base_url: str
     cache_dir: Path
+    #: Forced API generation; `None` means detect it from the service.
+    api_generation: ApiGeneration | None = None
 
     def __repr__(self) -> str:
         return (
             f"Settings(api_key='***', base_url={self.base_url!r}, "
-            f"cache_dir={str(self.cache_dir)!r})"
+            f"cache_dir={str(self.cache_dir)!r}, api_generation={self.api_generation!r})"
         )
 
 
@@ -70,6 +75,7 @@ def resolve_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    api_generation: ApiGeneration | str | None = None,
 ) -> Settings:
     """Resolve by precedence; a missing key raises `ConfigurationError` saying how to set one."""
     file_values = _read_config(config_path())
@@ -87,7 +93,20 @@ def resolve_settings(
     if not key or not str(key).strip():
         raise ConfigurationError("No Gizmo API key is configured.")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return Settings(api_key=str(key).strip(), base_url=url, cache_dir=cache)
+    if api_generation is not None:
+        generation = parse_generation(api_generation, "api_generation")
+    elif os.environ.get(GENERATION_ENV_VAR):
+        generation = parse_generation(os.environ[GENERATION_ENV_VAR], GENERATION_ENV_VAR)
+    elif url == saved_url:
+        saved = file_values.get("api_generation")
+        generation = parse_generation(
+            str(saved) if saved else None, f"api_generation in {config_path()}"
+        )
+    else:
+        generation = None
+    return Settings(
+        api_key=str(key).strip(), base_url=url, cache_dir=cache, api_generation=generation
+    )
 
 
 def save_config(*, api_key: str, base_url: str) -> Path:

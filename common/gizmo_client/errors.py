@@ -16,16 +16,23 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ConflictError",
     "DownloadIntegrityError",
     "GizmoConnectionError",
     "GizmoError",
     "GizmoTimeoutError",
+    "InsufficientCreditsError",
+    "JobFailedError",
     "LinkExpiredError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SceneNotReadyError",
     "ServerError",
+    "StreamProtocolError",
     "UnsafeArchiveError",
+    "UnsupportedFormatError",
+    "WrongGenerationError",
     "error_for_response",
 ]
 
@@ -74,6 +81,8 @@ class APIStatusError(GizmoError):
         self.api_message = api_message
         self.request_id = request_id
         self.body = body or {}
+        #: Per-field validation problems (the newer generation's 422 carries them).
+        self.details: Any = self.body.get("details")
         text = f"{method} {path} failed: HTTP {status}"
         if code:
             text += f" ({code})"
@@ -104,6 +113,20 @@ class AssetsNotReadyError(BadRequestError):
             else:
                 names.append(str(item))
         return names
+
+
+class InsufficientCreditsError(APIStatusError):
+    hint = "The account has no credits left for generation; top it up, then try again."
+
+
+class ConflictError(APIStatusError):
+    hint = "The resource is not in a state that allows this yet; wait, then try again."
+
+
+class SceneNotReadyError(ConflictError):
+    """Export of a scene whose generation job has not succeeded (newer generation, 409)."""
+
+    hint = "The scene is still generating: wait for its job (`client.jobs.wait(job_id)`)."
 
 
 class AuthenticationError(APIStatusError):
@@ -137,6 +160,33 @@ class AssetGenerationFailedError(GizmoError):
     hint = "Generation failed on the service; rephrase the prompt and generate again."
 
 
+class JobFailedError(GizmoError):
+    """A generation job ended `failed` or `cancelled`; `job` is its last state."""
+
+    hint = "Generation failed on the service; rephrase the prompt and generate again."
+
+    def __init__(self, message: str, job: Any, *, hint: str | None = None) -> None:
+        self.job = job
+        super().__init__(message, hint=hint)
+
+
+class WrongGenerationError(GizmoError):
+    """A method of one API generation was called on a service that speaks the other."""
+
+
+class UnsupportedFormatError(GizmoError, ValueError):
+    hint = (
+        "Use mjcf, usd or sdf (jobs generation) or mujoco_mjcf, isaac_sim_usd, isaac_sim_urdf "
+        "(alpha generation)."
+    )
+
+
+class StreamProtocolError(GizmoError):
+    """The job event stream broke the SSE rules beyond what can be skipped safely."""
+
+    hint = "The event stream was malformed; `client.jobs.get(job_id)` still tells the job's state."
+
+
 class GizmoConnectionError(GizmoError):
     hint = "Could not reach the API: check the network and the base URL (GIZMO_BASE_URL)."
 
@@ -156,8 +206,11 @@ class UnsafeArchiveError(GizmoError):
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: InsufficientCreditsError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
     429: RateLimitError,
 }
 _NOT_READY_CODES = {"asset_not_ready", "assets_not_ready"}
@@ -172,8 +225,15 @@ def error_for_response(
     path: str,
     retry_after: float | None = None,
 ) -> APIStatusError:
-    """Map a non-2xx answer to its error class: by status, by code only where the contract says."""
+    """Map a non-2xx answer to its error class: by status, by code only where the contract says.
+
+    Both envelopes are read: the alpha's flat `{"error", "code", "message"}` and the newer
+    generation's nested `{"error": {"code", "message", "status", "details"}}`.
+    """
     body = body or {}
+    nested = body.get("error")
+    if isinstance(nested, dict):
+        body = {**body, **nested, "error": nested.get("type", nested.get("code"))}
     code = body.get("code") if isinstance(body.get("code"), str) else None
     api_message = body.get("message") if isinstance(body.get("message"), str) else None
     cls: type[APIStatusError]
@@ -181,6 +241,8 @@ def error_for_response(
         cls = AssetsNotReadyError
     elif status == 403 and code == "url_expired":
         cls = LinkExpiredError
+    elif status == 409 and code == "scene_not_ready":
+        cls = SceneNotReadyError
     elif status >= 500:
         cls = ServerError
     else:

@@ -1,16 +1,21 @@
-"""The API's resources: `client.scenes` and `client.assets`."""
+"""The API's resources, `client.scenes` and `client.assets`, for both API generations.
+
+One object serves both: calls that exist in both (`get`, `list`, `iter_all`, `assets.get`) speak
+the service's generation; a call of only one generation raises `WrongGenerationError` on the
+other, naming what to call instead. Jobs-generation objects are subclasses of the alpha ones
+(`GeneratedScene` is a `Scene`), so code written for one reads both.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-from urllib.parse import quote
-
-from pydantic import BaseModel
+from typing import Any, overload
 
 from .errors import AssetGenerationFailedError, GizmoTimeoutError
+from .formats import JobsFormat
+from .generation import ApiGeneration
 from .models import (
     Asset,
     AssetStatus,
@@ -22,78 +27,47 @@ from .models import (
     SceneSummary,
     Vector3,
 )
-from .transport import Transport
+from .models_jobs import GeneratedAsset, GeneratedScene, GeneratedSceneSummary, Job
+from .resource_base import quote_id
+from .resources_jobs import GeneratedAssetCalls, GeneratedSceneCalls
 
 __all__ = ["Assets", "Scenes"]
 
 logger = logging.getLogger("gizmo_client")
 
-M = TypeVar("M", bound=BaseModel)
-PAGE_SIZE = 100
+ALPHA = ApiGeneration.ALPHA
+JOBS = ApiGeneration.JOBS
 
 
-def _id(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _format(value: ExportFormat | str) -> str:
-    return value.value if isinstance(value, ExportFormat) else ExportFormat(value).value
-
-
-class _Resource:
-    plural: str
-    item_model: type[BaseModel]
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
-
-    def _page(self, model: type[M], limit: int, offset: int) -> Page[M]:
-        body = self._t.request("GET", f"/{self.plural}", params={"limit": limit, "offset": offset})
-        items = [model.model_validate(item) for item in body.get(self.plural, [])]
-        return Page[M](
-            items=items,
-            total=int(body.get("total", len(items))),
-            limit=int(body.get("limit", limit)),
-            offset=int(body.get("offset", offset)),
-        )
-
-    def _iter_all(self, model: type[M]) -> Iterator[M]:
-        """Walk every page of 100, yielding each id once even if the list shifts meanwhile."""
-        seen: set[str] = set()
-        offset = 0
-        while True:
-            page = self._page(model, PAGE_SIZE, offset)
-            for item in page.items:
-                item_id = str(getattr(item, "id", ""))
-                if item_id not in seen:
-                    seen.add(item_id)
-                    yield item
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return
-
-    def _export(self, path: str, fmt: ExportFormat | str) -> ExportLink:
-        body = self._t.request("POST", path, json_body={"format": _format(fmt)})
-        return ExportLink.model_validate(body)
-
-
-class Scenes(_Resource):
+class Scenes(GeneratedSceneCalls):
     plural = "scenes"
 
     def create(self, name: str, description: str | None = None) -> Scene:
+        self._require(ALPHA, "create", "scenes.generate(prompt)")
         body: dict[str, Any] = {"name": name}
         if description is not None:
             body["description"] = description
         return Scene.model_validate(self._t.request("POST", "/scenes", json_body=body))
 
-    def get(self, scene_id: str) -> Scene:
-        return Scene.model_validate(self._t.request("GET", f"/scenes/{_id(scene_id)}"))
+    def get(self, scene_id: str, include_record: bool = False) -> Scene:
+        """The scene with its placements. Jobs generation: a `GeneratedScene`, whose placements
+        (`assets`) are filled only with `include_record=True`; the alpha generation always
+        includes them and ignores the flag."""
+        path = f"/scenes/{quote_id(scene_id)}"
+        if self.generation is ALPHA:
+            return Scene.model_validate(self._t.request("GET", path))
+        params = {"include_record": "true"} if include_record else None
+        body = self._t.request("GET", path, params=params)
+        return GeneratedScene.model_validate(body.get("scene", body))
 
     def list(self, limit: int = 20, offset: int = 0) -> Page[SceneSummary]:
-        return self._page(SceneSummary, limit, offset)
+        return self._page(self._summary_model(), limit, offset)
 
     def iter_all(self) -> Iterator[SceneSummary]:
-        return self._iter_all(SceneSummary)
+        return self._iter_all(self._summary_model())
+
+    def _summary_model(self) -> type[SceneSummary]:
+        return SceneSummary if self.generation is ALPHA else GeneratedSceneSummary
 
     def add_asset(
         self,
@@ -103,42 +77,100 @@ class Scenes(_Resource):
         rotation: Quaternion | None = None,
     ) -> Scene:
         """Place a ready asset; omitted position/rotation mean the origin and identity."""
+        self._require(ALPHA, "add_asset", "scenes.edit(scene_id, prompt)")
         body: dict[str, Any] = {"asset_id": asset_id}
         if position is not None:
             body["position"] = position.model_dump(include={"x", "y", "z"})
         if rotation is not None:
             body["rotation"] = rotation.model_dump(include={"x", "y", "z", "w"})
-        path = f"/scenes/{_id(scene_id)}/assets"
+        path = f"/scenes/{quote_id(scene_id)}/assets"
         return Scene.model_validate(self._t.request("POST", path, json_body=body))
 
-    def export(self, scene_id: str, format: ExportFormat | str) -> ExportLink:
-        return self._export(f"/scenes/{_id(scene_id)}/export", format)
+    def export(self, scene_id: str, format: ExportFormat | JobsFormat | str) -> ExportLink:
+        """An alpha export link; the jobs generation answers with the ZIP (`export_zip`)."""
+        self._require(ALPHA, "export", "scenes.export_zip(scene_id, format, dest)")
+        return self._export_link(f"/scenes/{quote_id(scene_id)}/export", format)
 
 
-class Assets(_Resource):
+class Assets(GeneratedAssetCalls):
     plural = "assets"
 
+    @overload
     def generate(
         self, prompt: str, name: str | None = None, tags: list[str] | None = None
-    ) -> Asset:
-        body: dict[str, Any] = {"prompt": prompt}
-        if name is not None:
-            body["name"] = name
-        if tags is not None:
-            body["tags"] = list(tags)
-        return Asset.model_validate(self._t.request("POST", "/assets", json_body=body))
+    ) -> Asset: ...
+
+    @overload
+    def generate(
+        self,
+        prompt: str,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        *,
+        scene_id: str,
+        model: str | None = None,
+        asset_pipeline: str = "auto",
+        persist: bool = True,
+    ) -> Job: ...
+
+    def generate(
+        self,
+        prompt: str,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        *,
+        scene_id: str | None = None,
+        model: str | None = None,
+        asset_pipeline: str = "auto",
+        persist: bool = True,
+    ) -> Asset | Job:
+        """Alpha: create an asset (poll `wait_until_ready`). Jobs generation: pass `scene_id`;
+        the answer is the job, whose finished result names the asset (`result_asset_id`)."""
+        if scene_id is None:
+            self._require(ALPHA, "generate", "assets.generate(prompt, scene_id=...)")
+            body: dict[str, Any] = {"prompt": prompt}
+            if name is not None:
+                body["name"] = name
+            if tags is not None:
+                body["tags"] = list(tags)
+            return Asset.model_validate(self._t.request("POST", "/assets", json_body=body))
+        self._require(JOBS, "generate(scene_id=...)", "assets.generate(prompt, name, tags)")
+        jobs_body: dict[str, Any] = {
+            "prompt": prompt,
+            "scene_id": scene_id,
+            "model": model,
+            "asset_pipeline": asset_pipeline,
+            "persist": persist,
+        }
+        answer = self._t.request("POST", "/assets", json_body=jobs_body)
+        return Job.model_validate(answer.get("job", answer))
 
     def get(self, asset_id: str) -> Asset:
-        return Asset.model_validate(self._t.request("GET", f"/assets/{_id(asset_id)}"))
+        body = self._t.request("GET", f"/assets/{quote_id(asset_id)}")
+        if self.generation is ALPHA:
+            return Asset.model_validate(body)
+        return GeneratedAsset.model_validate(body.get("asset", body))
 
-    def list(self, limit: int = 20, offset: int = 0) -> Page[Asset]:
-        return self._page(Asset, limit, offset)
+    def list(self, limit: int = 20, offset: int = 0, *, scene_id: str | None = None) -> Page[Asset]:
+        """A page of assets; `scene_id` filters by scene (jobs generation)."""
+        return self._page(self._model(), limit, offset, self._filter(scene_id))
 
-    def iter_all(self) -> Iterator[Asset]:
-        return self._iter_all(Asset)
+    def iter_all(self, *, scene_id: str | None = None) -> Iterator[Asset]:
+        return self._iter_all(self._model(), self._filter(scene_id))
 
-    def export(self, asset_id: str, format: ExportFormat | str) -> ExportLink:
-        return self._export(f"/assets/{_id(asset_id)}/export", format)
+    def _model(self) -> type[Asset]:
+        return Asset if self.generation is ALPHA else GeneratedAsset
+
+    def _filter(self, scene_id: str | None) -> dict[str, str] | None:
+        if scene_id is None:
+            return None
+        self._require(JOBS, "list(scene_id=...)", "scenes.get(scene_id).assets")
+        return {"scene_id": scene_id}
+
+    def export(self, asset_id: str, format: ExportFormat | JobsFormat | str) -> ExportLink:
+        """An alpha export link; the jobs generation answers with the ZIP (`export_zip`)."""
+        self._require(ALPHA, "export", "assets.export_zip(asset_id, format, dest)")
+        return self._export_link(f"/assets/{quote_id(asset_id)}/export", format)
 
     def wait_until_ready(
         self,
@@ -149,7 +181,8 @@ class Assets(_Resource):
         initial_interval: float = 0.5,
         max_interval: float = 5.0,
     ) -> Asset:
-        """Poll with backoff (0.5 s growing to 5 s) until ready; raise on failure or timeout."""
+        """Poll with backoff (0.5 s growing to 5 s) until ready; raise on failure or timeout.
+        (Jobs generation: `client.jobs.wait(job_id)` follows the job's events instead.)"""
         deadline = time.monotonic() + timeout
         interval = initial_interval
         while True:

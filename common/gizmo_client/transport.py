@@ -1,15 +1,18 @@
 """HTTP transport: one session, timeouts on every call, retries with backoff and full jitter.
 
-What is retried: connection errors and timeouts, 429 (honouring `Retry-After`), 502/503/504, and
-500 for reads. A write is retried only when it carries an `Idempotency-Key` (by default every POST
-gets a fresh one per logical call, so the server replays instead of creating a second resource);
-a write without one is retried only where it provably never ran (429, connect timeout).
-The API key is attached per request to the API base URL only.
+What is retried: connection errors and timeouts, 429 (honouring `Retry-After`, else waiting until
+`X-RateLimit-Reset`), 502/503/504, and 500 for reads. A write is retried only when it carries an
+`Idempotency-Key` (by default every POST gets a fresh one per logical call, so the server replays
+instead of creating a second resource); a write without one is retried only where it provably
+never ran (429, connect timeout).
+The API key is attached per request to the API base URL only. Success bodies in the newer
+generation's `{"ok": true, ...}` envelope are unwrapped here, the one place that sees them all.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import random
 import time
@@ -30,7 +33,7 @@ from .errors import (
     error_for_response,
 )
 
-__all__ = ["USER_AGENT", "RetryPolicy", "Transport"]
+__all__ = ["USER_AGENT", "RetryPolicy", "Transport", "unwrap"]
 
 logger = logging.getLogger("gizmo_client")
 
@@ -69,6 +72,26 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def parse_rate_limit_reset(value: str | None) -> float | None:
+    """Seconds until `X-RateLimit-Reset`: epoch seconds, or (if small) a delta in seconds."""
+    if not value:
+        return None
+    try:
+        reset = float(value)
+    except ValueError:
+        return None
+    if reset > 1e9:
+        reset -= time.time()
+    return max(0.0, reset)
+
+
+def unwrap(body: Any) -> Any:
+    """The newer generation's success body without its `ok` flag; any other body unchanged."""
+    if isinstance(body, dict) and body.get("ok") is True:
+        return {key: value for key, value in body.items() if key != "ok"}
+    return body
+
+
 def _retryable_status(status: int, replay_safe: bool) -> bool:
     return status == 429 or (replay_safe and status in (500, 502, 503, 504))
 
@@ -97,6 +120,10 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key='***')"
 
+    def key_digest(self) -> str:
+        """SHA-256 of the key: tells keys apart (in-process caches) without holding one."""
+        return hashlib.sha256(self._api_key.encode()).hexdigest()
+
     def close(self) -> None:
         self._session.close()
 
@@ -113,11 +140,31 @@ class Transport:
 
         `idempotent=False` sends a write without an `Idempotency-Key`, and so never retries it
         where it may have run."""
+        response = self.open(
+            method, path, json_body=json_body, params=params, idempotent=idempotent
+        )
+        with response:
+            return self._decode(response, method, path)
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        stream: bool = False,
+        timeout: Timeout | None = None,
+    ) -> requests.Response:
+        """Send one logical API call with retries and return its 2xx response, to be closed by
+        the caller (`stream=True` leaves the body unread: ZIP exports, event streams)."""
         url = f"{self.base_url}{path}"
-        headers = {"Authorization": f"Bearer {self._api_key}"}
+        sent_headers = {**(headers or {}), "Authorization": f"Bearer {self._api_key}"}
         replay_safe = method in ("GET", "HEAD")
         if not replay_safe and idempotent:
-            headers["Idempotency-Key"] = f"gz-{uuid.uuid4().hex}"
+            sent_headers["Idempotency-Key"] = f"gz-{uuid.uuid4().hex}"
             replay_safe = True
         attempt = 0
         while True:
@@ -128,8 +175,9 @@ class Transport:
                     url,
                     json=dict(json_body) if json_body is not None else None,
                     params=dict(params) if params else None,
-                    headers=headers,
-                    timeout=self.timeout,
+                    headers=sent_headers,
+                    timeout=timeout or self.timeout,
+                    stream=stream,
                 )
             except requests.Timeout as exc:
                 error: GizmoError = GizmoTimeoutError(
@@ -158,16 +206,21 @@ class Transport:
                     request_id,
                 )
                 if response.ok:
-                    return self._decode(response, method, path)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                error = error_for_response(
-                    status=response.status_code,
-                    body=self._error_body(response),
-                    request_id=request_id,
-                    method=method,
-                    path=path,
-                    retry_after=retry_after,
-                )
+                    return response
+                with response:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    if retry_after is None and response.status_code == 429:
+                        retry_after = parse_rate_limit_reset(
+                            response.headers.get("X-RateLimit-Reset")
+                        )
+                    error = error_for_response(
+                        status=response.status_code,
+                        body=self._error_body(response),
+                        request_id=request_id,
+                        method=method,
+                        path=path,
+                        retry_after=retry_after,
+                    )
                 if not _retryable_status(response.status_code, replay_safe):
                     raise error
             if attempt >= self.retry.max_retries:
@@ -196,8 +249,10 @@ class Transport:
 
     @staticmethod
     def _decode(response: requests.Response, method: str, path: str) -> Any:
+        if not response.content:
+            return {}  # 204 No Content (a delete)
         try:
-            return response.json()
+            body = response.json()
         except ValueError as exc:
             raise ServerError(
                 status=response.status_code,
@@ -207,3 +262,14 @@ class Transport:
                 method=method,
                 path=path,
             ) from exc
+        if isinstance(body, dict) and body.get("ok") is False:
+            nested = body.get("error")
+            status = nested.get("status") if isinstance(nested, dict) else None
+            raise error_for_response(
+                status=status if isinstance(status, int) and status >= 400 else 500,
+                body=body,
+                request_id=response.headers.get("X-Request-Id"),
+                method=method,
+                path=path,
+            )
+        return unwrap(body)
