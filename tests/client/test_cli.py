@@ -1,4 +1,4 @@
-"""The `gizmo` command line against the real local server."""
+"""The `gizmo` command line against the real local server: a walk through, exit codes, login."""
 
 from __future__ import annotations
 
@@ -7,33 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from gizmo_client.cli import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, main
+from gizmo_client.cli import EXIT_AUTH, EXIT_NOT_FOUND, EXIT_USAGE
 from gizmo_server.embedded import LocalServer
+
+from .cli_support import run, run_json, use_server
 
 
 @pytest.fixture
 def env(local_server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("GIZMO_API_KEY", local_server.api_key)
-    monkeypatch.setenv("GIZMO_BASE_URL", local_server.base_url)
-    monkeypatch.setenv("GIZMO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("GIZMO_CONFIG", str(tmp_path / "config.json"))
-
-
-def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
-    capsys.readouterr()
-    assert main(["--json", *argv]) == EXIT_OK
-    return json.loads(capsys.readouterr().out)
+    use_server(monkeypatch, local_server, tmp_path)
 
 
 @pytest.mark.usefixtures("env")
 def test_walk_through_a_scene(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    scenes = _json(capsys, "scenes", "list", "--all")
-    assert isinstance(scenes, list) and any(s["name"] == "Warehouse Workcell Alpha" for s in scenes)
-    scene = _json(capsys, "scenes", "create", "CLI cell", "--description", "from the CLI")
-    assert isinstance(scene, dict)
-    asset = _json(capsys, "assets", "generate", "a 5-DOF arm", "--wait", "--timeout", "30")
-    assert isinstance(asset, dict) and asset["status"] == "ready"
-    placed = _json(
+    listed = run_json(capsys, "scenes", "list", "--all")
+    assert listed["total"] == len(listed["scenes"])
+    assert any(s["name"] == "Warehouse Workcell Alpha" for s in listed["scenes"])
+    scene = run_json(capsys, "scenes", "create", "CLI cell", "--description", "from the CLI")
+    asset = run_json(capsys, "assets", "generate", "a 5-DOF arm", "--wait", "--timeout", "30")
+    assert asset["status"] == "ready"
+    placed = run_json(
         capsys,
         "scenes",
         "add-asset",
@@ -48,41 +41,39 @@ def test_walk_through_a_scene(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "20",
         "30",
     )
-    assert isinstance(placed, dict)
     rotation = placed["assets"][0]["rotation"]
     assert rotation["w"] == pytest.approx(0.9515485, abs=1e-6)
-    assert main(["scenes", "show", scene["id"]]) == EXIT_OK
-    shown = capsys.readouterr().out
+    shown, _ = run(capsys, "scenes", "show", scene["id"])
     assert "CLI cell" in shown and "rpy=(10.0, 20.0, 30.0)" in shown
     out = tmp_path / "cell.usd"
-    assert main(["scenes", "export", scene["id"], "--format", "usd", "-o", str(out)]) == EXIT_OK
+    run(capsys, "scenes", "export", scene["id"], "--format", "usd", "-o", str(out))
     assert out.read_bytes()[:8] == b"PXR-USDC"
-    fetched = _json(capsys, "scenes", "fetch", scene["id"], "--format", "mjcf")
-    assert isinstance(fetched, dict) and Path(fetched["path"]).suffix == ".xml"
-    assert _json(capsys, "scenes", "fetch", scene["id"], "--format", "mjcf")["from_cache"] is True
+    fetched = run_json(capsys, "scenes", "fetch", scene["id"], "--format", "mjcf")
+    assert Path(fetched["path"]).suffix == ".xml" and fetched["from_cache"] is False
+    assert run_json(capsys, "scenes", "fetch", scene["id"], "--format", "mjcf")["from_cache"]
 
 
 @pytest.mark.usefixtures("env")
 def test_exit_codes_tell_failures_apart(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(["scenes", "show", "scn_missing"]) == EXIT_NOT_FOUND
-    assert "HTTP 404" in capsys.readouterr().err
-    assert main(["--api-key", "gz_bad", "scenes", "list"]) == EXIT_AUTH
+    _, err = run(capsys, "scenes", "show", "scn_missing", code=EXIT_NOT_FOUND)
+    assert "HTTP 404" in err and "scn_missing" in err
+    run(capsys, "--api-key", "gz_bad", "scenes", "list", code=EXIT_AUTH)
     monkeypatch.delenv("GIZMO_API_KEY")
-    assert main(["scenes", "list"]) == EXIT_AUTH
-    assert "gizmo login" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as usage:
-        main(["scenes", "export", "scn_x", "--format", "obj"])
-    assert usage.value.code == EXIT_USAGE
+    _, err = run(capsys, "scenes", "list", code=EXIT_AUTH)
+    assert "gizmo login" in err
+    _, err = run(capsys, "scenes", "export", "scn_x", "--format", "obj", code=EXIT_USAGE)
+    assert err.startswith("error: argument --format: unsupported format 'obj'")
 
 
 @pytest.mark.usefixtures("env")
 def test_login_checks_the_key_then_saves_it(
     local_server: LocalServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["--api-key", local_server.api_key, "login"]) == EXIT_OK
+    out, _ = run(capsys, "login", "--api-key", local_server.api_key)
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["api_key"] == local_server.api_key
-    assert local_server.api_key not in capsys.readouterr().out
-    assert main(["--api-key", "gz_wrong_key", "login"]) == EXIT_AUTH
+    assert saved["base_url"] == local_server.base_url
+    assert local_server.api_key not in out
+    run(capsys, "--api-key", "gz_wrong_key", "login", code=EXIT_AUTH)

@@ -1,0 +1,129 @@
+"""Argument types and option groups shared by the subcommands, checked before any request.
+
+Global options (`--api-key`, `--base-url`, `--json`, `-v`) are accepted before or after the
+subcommand: every subparser repeats them with a suppressed default, so a value given at either
+place wins and an absent one leaves the top-level default alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import NoReturn
+
+from ..models import Quaternion
+from .failures import EXIT_USAGE, CliError
+from .output import note
+
+__all__ = [
+    "ASSET_FORMATS",
+    "SCENE_FORMATS",
+    "Parser",
+    "add_global_options",
+    "export_format",
+    "finite_float",
+    "int_in",
+    "positive_seconds",
+    "rotation_from",
+]
+
+#: Format names the CLI accepts (the client maps them to the service's generation), each with
+#: the alpha generation's name for it; `sdf` exists on the jobs generation only.
+SCENE_FORMATS = {"mjcf": "mujoco_mjcf", "usd": "isaac_sim_usd", "sdf": "sdf"}
+ASSET_FORMATS = {**SCENE_FORMATS, "urdf": "isaac_sim_urdf"}
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors reach `main` (one line, JSON with --json, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(EXIT_USAGE, message, f"See `{self.prog} --help`.")
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The options every command takes; on subparsers their default is suppressed. An option
+    the parser already defines (a plugin's own --api-key) is left to it."""
+    default = {} if top else {"default": argparse.SUPPRESS}
+    flags = {"default": False} if top else {"default": argparse.SUPPRESS}
+    options: list[tuple[tuple[str, ...], dict[str, object]]] = [
+        (("--api-key",), {"help": "API key (default: $GIZMO_API_KEY, then `gizmo login`)"}),
+        (
+            ("--base-url",),
+            {"help": "API base URL, ending in /v1 (default: $GIZMO_BASE_URL, then `gizmo login`)"},
+        ),
+        (("--json",), {"action": "store_true", "help": "machine-readable output", **flags}),
+        (
+            ("-v", "--verbose"),
+            {"action": "store_true", "help": "log the client's requests to stderr", **flags},
+        ),
+    ]
+    for names, kwargs in options:
+        try:
+            parser.add_argument(*names, **{**default, **kwargs})  # type: ignore[arg-type]
+        except argparse.ArgumentError:
+            continue  # the parser defines it itself
+
+
+def export_format(formats: dict[str, str]) -> Callable[[str], str]:
+    """An argument type taking the short names in `formats` or the alpha names for them."""
+    accepted = set(formats) | set(formats.values())
+
+    def parse(text: str) -> str:
+        name = text.strip().lower()
+        if name not in accepted:
+            raise argparse.ArgumentTypeError(
+                f"unsupported format {text!r} here (choose from {' | '.join(formats)})"
+            )
+        return name
+
+    return parse
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+
+    return parse
+
+
+def rotation_from(values: list[float]) -> Quaternion:
+    """`--rotation X Y Z W` (scalar-last): a zero norm is refused; any other norm is normalised,
+    with a note on stderr when it was not already unit."""
+    norm = math.sqrt(sum(v * v for v in values))
+    if norm == 0.0:
+        raise CliError(
+            EXIT_USAGE,
+            "--rotation 0 0 0 0 is not a rotation (zero norm)",
+            "Give a unit quaternion X Y Z W, scalar last; the identity is 0 0 0 1.",
+        )
+    x, y, z, w = values
+    rotation = Quaternion(x=x, y=y, z=z, w=w)  # normalises
+    if abs(norm - 1.0) > 1e-9:
+        unit = " ".join(f"{c:.6g}" for c in rotation.to_xyzw())
+        note(f"note: --rotation had norm {norm:.6g}; normalised to {unit}")
+    return rotation

@@ -1,0 +1,44 @@
+"""How the CLI connects: the base URL checked before any request, then the client.
+
+A URL that cannot work (no scheme, `ftp://`, no host) fails at once with the config exit code
+instead of being retried into a network error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from urllib.parse import urlsplit
+
+from ..client import GizmoClient
+from .failures import EXIT_AUTH, CliError
+
+__all__ = ["check_base_url", "client_from_args"]
+
+
+def check_base_url(url: str) -> None:
+    """Raise `CliError` (config exit code) when `url` cannot be an API base URL."""
+    parts = urlsplit(url)
+    fix = "Set it with --base-url or GIZMO_BASE_URL (e.g. http://127.0.0.1:8000/v1)."
+    if "://" not in url:
+        raise CliError(
+            EXIT_AUTH, f"the base URL {url!r} has no scheme: did you mean http://{url}?", fix
+        )
+    if parts.scheme not in ("http", "https"):
+        raise CliError(
+            EXIT_AUTH,
+            f"the base URL {url!r} uses {parts.scheme}://, which the API does not speak",
+            "Use https:// (or http:// for a local gizmo-server).",
+        )
+    if not parts.hostname:
+        raise CliError(EXIT_AUTH, f"the base URL {url!r} names no host", fix)
+
+
+def client_from_args(args: argparse.Namespace) -> GizmoClient:
+    """The client for the global `--api-key`/`--base-url` options (also used by plugins)."""
+    client = GizmoClient(api_key=args.api_key, base_url=args.base_url)
+    try:
+        check_base_url(client.base_url)
+    except CliError:
+        client.close()
+        raise
+    return client

@@ -1,0 +1,112 @@
+"""The `gizmo` program: the parser, logging, and the one place where failures become exit codes.
+
+Subcommands of other packages (`gizmo loadtest`) register through the entry-point group
+`gizmo.cli_plugins`: each entry point is a function taking the subparsers object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+from .._version import __version__
+from ..errors import GizmoError
+from . import account, assets, scenes
+from .arguments import Parser, add_global_options
+from .failures import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_INTERRUPTED,
+    CliError,
+    Interrupted,
+    describe,
+    redact,
+    report,
+)
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger("gizmo_client")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="gizmo",
+        description="Work with Gizmo scenes and assets: list, compose, export and fetch them.",
+        epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
+    )
+    parser.add_argument("--version", action="version", version=f"gizmo {__version__}")
+    add_global_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (account, scenes, assets):
+        module.register(commands)
+    for plugin in entry_points(group="gizmo.cli_plugins"):
+        try:
+            plugin.load()(commands)
+        except Exception as exc:  # a broken plugin must not take the whole CLI down
+            logger.warning("CLI plugin %r could not be loaded: %s", plugin.name, exc)
+    for name, sub in commands.choices.items():
+        if name not in ("login", "scenes", "assets"):
+            add_global_options(sub)  # plugins' commands take them after the name too
+    return parser
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class _OwnDebugOnly(logging.Filter):
+    """Debug and info records of the gizmo packages only; other libraries (urllib3, filelock)
+    reach stderr from WARNING up."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.startswith("gizmo")
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_OwnDebugOnly())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is no real file (a test's capture): nothing to flush
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in raw
+    args: argparse.Namespace | None = None
+    try:
+        args = build_parser().parse_args(raw)
+        as_json = bool(args.json)
+        _configure_logging(bool(args.verbose))
+        code: int = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Interrupted as exc:
+        print(f"interrupted: {exc.note}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CliError, GizmoError, OSError) as exc:
+        base_url = getattr(args, "base_url_in_use", None) or getattr(args, "base_url", None)
+        logger.debug("failure", exc_info=True)
+        return report(describe(exc, base_url), as_json=as_json)

@@ -1,0 +1,74 @@
+"""Putting exports where the user asked (`export -o FILE`, `fetch -o DIR`), whole or not at all.
+
+A ZIP export (a scene file plus meshes; always so on the jobs generation) is never written under
+a `.usd`/`.xml` name: it is unpacked into a folder named after the requested file, and stderr
+says so. Asked for a `.zip`, the archive is kept as it came.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..archive import extract_zip_safely, find_primary_file, is_zip
+from ..client import FetchedScene, GizmoClient
+from ..formats import suffixes_for
+from ..generation import ApiGeneration
+from .failures import EXIT_USAGE, CliError
+from .output import download_progress, note
+
+__all__ = ["copy_out", "save_export"]
+
+
+def save_export(
+    client: GizmoClient, kind: str, item_id: str, fmt: str, dest: Path, *, show: bool
+) -> Path:
+    """Export scene or asset `item_id` to `dest`; return the file to load (or the kept ZIP)."""
+    resource = client.scenes if kind == "scenes" else client.assets
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".gizmo-", dir=dest.parent) as work:
+        download = Path(work) / "export"
+        with download_progress(f"download {dest.name}", show) as progress:
+            if client.api_generation is ApiGeneration.JOBS:
+                resource.export_zip(item_id, fmt, download, on_progress=progress)
+            else:
+                client.download(resource.export(item_id, fmt), download, progress)
+        if not is_zip(download) or dest.suffix.lower() == ".zip":
+            os.replace(download, dest)
+            return dest
+        folder = dest.with_suffix("") if dest.suffix else dest
+        unpacked = Path(work) / "unpacked"
+        files = extract_zip_safely(download, unpacked)
+        primary = find_primary_file(files, unpacked, suffixes_for(fmt))
+        _publish(unpacked, folder)
+    if show:
+        note(f"the export is a ZIP archive (a scene file plus its meshes): unpacked into {folder}/")
+    return folder / primary.relative_to(unpacked)
+
+
+def copy_out(fetched: FetchedScene, out_dir: Path) -> Path:
+    """Copy a cached export (its file, or the unpacked folder holding it) into `out_dir`."""
+    relative = fetched.path.relative_to(fetched.directory)
+    top = fetched.directory / relative.parts[0]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if top == fetched.path:
+        target = out_dir / fetched.path.name
+        shutil.copy2(fetched.path, target)
+        return target
+    shutil.copytree(top, out_dir, dirs_exist_ok=True)
+    return out_dir.joinpath(*relative.parts[1:])
+
+
+def _publish(source: Path, folder: Path) -> None:
+    """Move the unpacked `source` to `folder`, which must be new or empty (nothing is lost)."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise CliError(
+            EXIT_USAGE,
+            f"the export is a ZIP archive to unpack into {folder}/, which exists and is not empty",
+            "Choose another -o name (or one ending in .zip to keep the archive).",
+        )
+    if folder.exists():
+        folder.rmdir()
+    os.replace(source, folder)

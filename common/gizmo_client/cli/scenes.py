@@ -1,0 +1,267 @@
+"""`gizmo scenes …`: list, show, create, compose, export and fetch scenes."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..client import FetchedScene, GizmoClient
+from ..generation import ApiGeneration
+from ..models import AssetStatus, Quaternion, Vector3
+from .arguments import SCENE_FORMATS, export_format, finite_float, int_in, positive_seconds
+from .arguments import rotation_from as _rotation_from
+from .commands import add_command, listing
+from .failures import EXIT_NOT_READY, EXIT_USAGE, CliError
+from .output import (
+    clip,
+    download_progress,
+    fmt_time,
+    note,
+    print_json,
+    show_scene,
+    table,
+)
+from .saving import copy_out, save_export
+from .waiting import not_ready_assets, resumable, wait_for_asset
+
+__all__ = ["register"]
+
+
+def _list(args: argparse.Namespace, client: GizmoClient) -> int:
+    scenes, total = listing(client.scenes, args, walk_all=args.all or bool(args.match))
+    if args.match:
+        scenes = [s for s in scenes if args.match.lower() in s.name.lower()]
+    if args.json:
+        body: dict[str, Any] = {"scenes": scenes, "total": total}
+        if not (args.all or args.match):
+            body.update(limit=args.limit, offset=args.offset)
+        print_json(body)
+        return 0
+    if args.match and not scenes:
+        note(f"no scene name contains {args.match!r} ({total} scene(s) searched)")
+        return 0
+    table(
+        ["ID", "NAME", "CREATED", "DESCRIPTION"],
+        [[s.id, s.name, fmt_time(s.created_at), clip(s.description or "", 40)] for s in scenes],
+    )
+    note(f"\n{len(scenes)} shown of {total} scene(s)")
+    return 0
+
+
+def _show(args: argparse.Namespace, client: GizmoClient) -> int:
+    scene = client.scenes.get(args.scene_id)
+    print_json(scene) if args.json else show_scene(scene)
+    return 0
+
+
+def _create(args: argparse.Namespace, client: GizmoClient) -> int:
+    scene = client.scenes.create(args.name, description=args.description)
+    if args.json:
+        print_json(scene)
+    else:
+        print(scene.id)
+        note(f"created scene {scene.name!r}")
+    return 0
+
+
+def _add_asset(args: argparse.Namespace, client: GizmoClient) -> int:
+    if args.rotation and args.rpy:
+        raise CliError(
+            EXIT_USAGE, "give either --rotation X Y Z W or --rpy ROLL PITCH YAW, not both"
+        )
+    position = Vector3(x=args.position[0], y=args.position[1], z=args.position[2])
+    rotation: Quaternion | None = None
+    if args.rotation:
+        rotation = _rotation_from(args.rotation)
+    elif args.rpy:
+        rotation = Quaternion.from_euler_degrees(*args.rpy)
+    scene = client.scenes.add_asset(args.scene_id, args.asset_id, position, rotation)
+    print_json(scene) if args.json else show_scene(scene)
+    return 0
+
+
+def export_command(args: argparse.Namespace, client: GizmoClient) -> int:
+    """`scenes export` and `assets export`: save it with -o, or print the download link."""
+    if args.output:
+        saved = save_export(
+            client, args.kind, args.id, args.format, Path(args.output), show=not args.json
+        )
+        print_json({"saved_to": str(saved)}) if args.json else print(saved)
+        return 0
+    if client.api_generation is ApiGeneration.JOBS:
+        raise CliError(
+            EXIT_USAGE,
+            "this service answers an export with the file itself, not a link: give -o FILE",
+            f"Or let `gizmo {args.kind} fetch` cache it." if args.kind == "scenes" else "",
+        )
+    resource = client.scenes if args.kind == "scenes" else client.assets
+    link = resource.export(args.id, args.format)
+    if args.json:
+        print_json(link)
+    else:
+        print(link.download_url)
+        note(f"link expires {fmt_time(link.expires_at)}; it needs no key, download it promptly")
+    return 0
+
+
+def _not_ready(client: GizmoClient, scene_id: str, exc: errors.AssetsNotReadyError) -> list[str]:
+    """The ids of the scene's assets that are not ready (failed ones raise, never 'wait')."""
+    listed = exc.body.get("assets")
+    ids = (
+        [str(a["id"]) for a in listed if isinstance(a, dict) and a.get("id")]
+        if isinstance(listed, list)
+        else []
+    )
+    if not ids:
+        ids = [p.asset_id for p in client.scenes.get(scene_id).assets]
+    waiting = not_ready_assets(client, ids)
+    failed = [a for a in waiting if a.status == AssetStatus.FAILED]
+    if failed:
+        named = ", ".join(f"{a.id} ({a.error or 'no reason given'})" for a in failed)
+        raise CliError(
+            EXIT_NOT_READY,
+            f"scene {scene_id} holds assets whose generation failed: {named}",
+            "They will never be ready: generate them again and place the new assets.",
+        )
+    return [a.id for a in waiting] or ids
+
+
+def _fetch_waiting(args: argparse.Namespace, client: GizmoClient) -> FetchedScene:
+    deadline = time.monotonic() + args.timeout
+    with download_progress(f"fetch {args.scene_id}", not args.json) as progress:
+        while True:
+            try:
+                return client.fetch_scene(args.scene_id, args.format, progress)
+            except errors.AssetsNotReadyError as exc:
+                ids = _not_ready(client, args.scene_id, exc)
+                if not args.wait:
+                    raise CliError(
+                        EXIT_NOT_READY,
+                        f"scene {args.scene_id} cannot be exported yet: asset(s) "
+                        f"{', '.join(ids)} not ready",
+                        f"Wait with `gizmo assets wait {ids[0]}`, or fetch with --wait.",
+                    ) from exc
+                for asset_id in ids:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise CliError(
+                            EXIT_NOT_READY,
+                            f"scene {args.scene_id} still has assets that are not ready "
+                            f"after {args.timeout:.0f} s",
+                            f"Generation goes on; fetch again with `gizmo scenes fetch "
+                            f"{args.scene_id} --wait`.",
+                        ) from exc
+                    wait_for_asset(client, asset_id, remaining, show=not args.json)
+                # Ready, yet the export may lag behind the assets for a moment.
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
+def _fetch(args: argparse.Namespace, client: GizmoClient) -> int:
+    with resumable(f"the scene {args.scene_id}", f"gizmo scenes fetch {args.scene_id} --wait"):
+        fetched = _fetch_waiting(args, client)
+    path = copy_out(fetched, Path(args.out)) if args.out else fetched.path
+    if args.json:
+        print_json(
+            {
+                "path": str(path),
+                "cache_path": str(fetched.path),
+                "scene_id": fetched.scene.id,
+                "format": fetched.format,
+                "fingerprint": fetched.fingerprint,
+                "from_cache": fetched.from_cache,
+            }
+        )
+        return 0
+    print(path)
+    note("from the cache (placements unchanged)" if fetched.from_cache else "exported and cached")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = add_command(commands, "scenes", "list, show, create, compose, export and fetch scenes")
+    sc = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = add_command(sc, "list", "list the account's scenes, newest first", _list)
+    p.add_argument(
+        "--limit", type=int_in(1, 100), default=20, help="scenes per page, 1-100 (default: 20)"
+    )
+    p.add_argument("--offset", type=int_in(0), default=0, help="scenes to skip (default: 0)")
+    p.add_argument("--all", action="store_true", help="walk every page")
+    p.add_argument(
+        "--match", metavar="TEXT", help="only scenes whose name contains TEXT (walks every page)"
+    )
+
+    p = add_command(sc, "show", "a scene and its placed assets, with poses", _show)
+    p.add_argument("scene_id")
+
+    p = add_command(sc, "create", "create an empty scene; prints its id", _create)
+    p.add_argument("name")
+    p.add_argument("--description")
+
+    p = add_command(sc, "add-asset", "place a ready asset in a scene at a pose", _add_asset)
+    p.add_argument("scene_id")
+    p.add_argument("asset_id")
+    p.add_argument(
+        "--position",
+        type=finite_float,
+        nargs=3,
+        metavar=("X", "Y", "Z"),
+        default=[0.0, 0.0, 0.0],
+        help="metres, scene frame, Z up (default: 0 0 0)",
+    )
+    p.add_argument(
+        "--rotation",
+        type=finite_float,
+        nargs=4,
+        metavar=("X", "Y", "Z", "W"),
+        help="unit quaternion, scalar last (default: 0 0 0 1); a non-unit one is normalised",
+    )
+    p.add_argument(
+        "--rpy",
+        type=finite_float,
+        nargs=3,
+        metavar=("ROLL", "PITCH", "YAW"),
+        help="degrees, applied yaw then pitch then roll (instead of --rotation)",
+    )
+
+    p = add_command(
+        sc, "export", "export a scene; print the download link, or save it with -o", export_command
+    )
+    p.add_argument("id", metavar="scene_id")
+    p.add_argument(
+        "--format", type=export_format(SCENE_FORMATS), required=True, help="mjcf | usd | sdf"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="download to FILE (a ZIP export is unpacked into a folder named after FILE)",
+    )
+    p.set_defaults(kind="scenes")
+
+    p = add_command(
+        sc,
+        "fetch",
+        "export, download, verify and cache a scene; print the local path of its file",
+        _fetch,
+    )
+    p.add_argument("scene_id")
+    p.add_argument(
+        "--format",
+        type=export_format(SCENE_FORMATS),
+        default="mjcf",
+        help="mjcf | usd | sdf (sdf: jobs generation only; default: mjcf)",
+    )
+    p.add_argument("-o", "--out", metavar="DIR", help="copy the export out of the cache into DIR")
+    p.add_argument(
+        "--wait", action="store_true", help="wait for the scene's assets to be ready first"
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=300.0,
+        help="seconds to wait with --wait (default: 300)",
+    )
