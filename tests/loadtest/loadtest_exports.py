@@ -39,9 +39,13 @@ def _save_usd(stage: Usd.Stage, dst: Path) -> Path:
 
 
 def _placement_prim(stage: Usd.Stage, placement: PlacedAsset) -> Usd.Prim:
-    prim = stage.GetPrimAtPath(f"/World/{placement.id}")
-    assert prim, f"the healthy export has no /World/{placement.id}"
-    return prim
+    prims = [
+        p
+        for p in stage.GetPrimAtPath("/World").GetChildren()
+        if p.GetAttribute("gizmo:placementId").Get() == placement.id
+    ]
+    assert len(prims) == 1, f"the healthy export has no one prim tagged {placement.id}"
+    return prims[0]
 
 
 def usd_wire_order_quaternion(src: Path, dst: Path, placement: PlacedAsset) -> Path:
@@ -57,24 +61,21 @@ def usd_wire_order_quaternion(src: Path, dst: Path, placement: PlacedAsset) -> P
 
 
 def usd_anchor_not_moved(src: Path, dst: Path, placement: PlacedAsset) -> Path:
-    """A fixed-base asset whose world-anchored root joint keeps the asset-local anchor.
+    """A fixed-base asset whose root joint is anchored to the world with the asset-local anchor.
 
-    The joint's body0 is the world, so localPos0/localRot0 are world coordinates; an exporter
-    that places the asset but forgets to override them leaves the anchor at the asset origin.
+    The healthy export anchors the root joint to the placement prim (body0). An exporter that
+    leaves body0 empty makes localPos0/localRot0 world coordinates, so the asset-local anchor
+    pins the asset at the origin.
     """
     stage = _open(src)
     root = _placement_prim(stage, placement)
     joint = next(
         UsdPhysics.Joint(p)
         for p in Usd.PrimRange(root)
-        if p.IsA(UsdPhysics.Joint) and not UsdPhysics.Joint(p).GetBody0Rel().GetTargets()
+        if p.IsA(UsdPhysics.Joint)
+        and UsdPhysics.Joint(p).GetBody0Rel().GetTargets() == [root.GetPath()]
     )
-    to_asset = UsdGeom.XformCache().GetLocalToWorldTransform(root).GetInverse()
-    anchor = Gf.Matrix4d(Gf.Rotation(Gf.Quatd(joint.GetLocalRot0Attr().Get())), Gf.Vec3d(0.0))
-    anchor.SetTranslateOnly(Gf.Vec3d(joint.GetLocalPos0Attr().Get()))
-    local = anchor * to_asset
-    joint.GetLocalPos0Attr().Set(Gf.Vec3f(local.ExtractTranslation()))
-    joint.GetLocalRot0Attr().Set(Gf.Quatf(local.ExtractRotationQuat()))
+    joint.GetBody0Rel().ClearTargets(True)
     return _save_usd(stage, dst)
 
 
