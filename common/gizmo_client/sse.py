@@ -9,6 +9,7 @@ longer than `max_line_bytes` or an event longer than `max_event_bytes` raises
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,11 @@ def iter_sse(
     event = ""
     event_id: str | None = None
     retry: int | None = None
-    for chunk in chunks:
+    for chunk in itertools.chain(chunks, [None]):
+        if chunk is None:  # end of stream: a last CR ends its line after all
+            if not buffer.endswith(b"\r"):
+                return
+            chunk = b"\n"
         buffer = buffer + chunk if buffer else chunk
         pos = 0
         while match := _EOL.search(buffer, pos):
