@@ -109,13 +109,20 @@ def resolve_settings(
     )
 
 
-def save_config(*, api_key: str, base_url: str) -> Path:
-    """Write the key and the base URL it belongs to, atomically, with mode 0600."""
+def save_config(
+    *, api_key: str, base_url: str, api_generation: ApiGeneration | str | None = None
+) -> Path:
+    """Write the key, the base URL it belongs to and (if forced) that URL's API generation,
+    atomically, with mode 0600. A generation saved for an earlier URL is dropped."""
+    generation = parse_generation(api_generation, "api_generation")
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     values = _read_config(path)
     values["api_key"] = api_key
     values["base_url"] = base_url.rstrip("/")
+    values.pop("api_generation", None)
+    if generation is not None:
+        values["api_generation"] = generation.value
     fd, tmp = tempfile.mkstemp(prefix=".config-", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
