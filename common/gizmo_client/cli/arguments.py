@@ -28,10 +28,12 @@ __all__ = [
     "rotation_from",
 ]
 
-#: Format names the CLI accepts (the client maps them to the service's generation), each with
-#: the alpha generation's name for it; `sdf` exists on the jobs generation only.
-SCENE_FORMATS = {"mjcf": "mujoco_mjcf", "usd": "isaac_sim_usd", "sdf": "sdf"}
+#: Format names the CLI accepts, each with the name the client is given for it (the client maps
+#: `mjcf`/`usd`/`sdf` to the service's generation; `sdf` exists on the jobs generation only,
+#: URDF on the alpha one). The alpha generation's own names are accepted too.
+SCENE_FORMATS = {"mjcf": "mjcf", "usd": "usd", "sdf": "sdf"}
 ASSET_FORMATS = {**SCENE_FORMATS, "urdf": "isaac_sim_urdf"}
+_ALPHA_NAMES = {"mujoco_mjcf": "mjcf", "isaac_sim_usd": "usd", "isaac_sim_urdf": "urdf"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,16 +68,16 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) ->
 
 
 def export_format(formats: dict[str, str]) -> Callable[[str], str]:
-    """An argument type taking the short names in `formats` or the alpha names for them."""
-    accepted = set(formats) | set(formats.values())
+    """An argument type taking the names in `formats` (or the alpha names for them)."""
 
     def parse(text: str) -> str:
         name = text.strip().lower()
-        if name not in accepted:
+        short = _ALPHA_NAMES.get(name, name)
+        if short not in formats:
             raise argparse.ArgumentTypeError(
                 f"unsupported format {text!r} here (choose from {' | '.join(formats)})"
             )
-        return name
+        return formats[short]
 
     return parse
 

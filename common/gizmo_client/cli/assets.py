@@ -56,6 +56,7 @@ def _timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
+        metavar="SECONDS",
         default=300.0,
         help="seconds to wait before giving up; generation goes on (default: 300)",
     )
@@ -81,9 +82,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = add_command(ac, "list", "list the account's assets, newest first", _list)
     p.add_argument(
-        "--limit", type=int_in(1, 100), default=20, help="assets per page, 1-100 (default: 20)"
+        "--limit",
+        metavar="N",
+        type=int_in(1, 100),
+        default=20,
+        help="assets per page, 1-100 (default: 20)",
     )
-    p.add_argument("--offset", type=int_in(0), default=0, help="assets to skip (default: 0)")
+    p.add_argument(
+        "--offset", metavar="N", type=int_in(0), default=0, help="assets to skip (default: 0)"
+    )
     p.add_argument("--all", action="store_true", help="walk every page")
 
     p = add_command(

@@ -108,5 +108,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except (CliError, GizmoError, OSError) as exc:
         base_url = getattr(args, "base_url_in_use", None) or getattr(args, "base_url", None)
-        logger.debug("failure", exc_info=True)
         return report(describe(exc, base_url), as_json=as_json)

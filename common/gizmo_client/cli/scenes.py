@@ -186,9 +186,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = add_command(sc, "list", "list the account's scenes, newest first", _list)
     p.add_argument(
-        "--limit", type=int_in(1, 100), default=20, help="scenes per page, 1-100 (default: 20)"
+        "--limit",
+        metavar="N",
+        type=int_in(1, 100),
+        default=20,
+        help="scenes per page, 1-100 (default: 20)",
     )
-    p.add_argument("--offset", type=int_in(0), default=0, help="scenes to skip (default: 0)")
+    p.add_argument(
+        "--offset", metavar="N", type=int_in(0), default=0, help="scenes to skip (default: 0)"
+    )
     p.add_argument("--all", action="store_true", help="walk every page")
     p.add_argument(
         "--match", metavar="TEXT", help="only scenes whose name contains TEXT (walks every page)"
@@ -262,6 +268,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--timeout",
         type=positive_seconds,
+        metavar="SECONDS",
         default=300.0,
         help="seconds to wait with --wait (default: 300)",
     )
