@@ -117,11 +117,11 @@ def _author_stage(stage: Usd.Stage, scene_id: str, scene_name: str, sim: Simulat
         physics.GetPrim(),
         "PhysxSceneAPI",
         [
-            ("physxScene:timeStepsPerSecond", "UInt", round(1.0 / sim.timestep)),
-            ("physxScene:minPositionIterationCount", "UInt", sim.solver_iterations),
-            ("physxScene:maxPositionIterationCount", "UInt", sim.solver_iterations),
-            ("physxScene:minVelocityIterationCount", "UInt", sim.velocity_iterations),
-            ("physxScene:maxVelocityIterationCount", "UInt", sim.velocity_iterations),
+            ("physxScene:timeStepsPerSecond", "uint", round(1.0 / sim.timestep)),
+            ("physxScene:minPositionIterationCount", "uniform uint", sim.solver_iterations),
+            ("physxScene:maxPositionIterationCount", "uniform uint", sim.solver_iterations),
+            ("physxScene:minVelocityIterationCount", "uniform uint", sim.velocity_iterations),
+            ("physxScene:maxVelocityIterationCount", "uniform uint", sim.velocity_iterations),
         ],
     )
     ground = UsdGeom.Plane.Define(stage, GROUND)
@@ -134,10 +134,16 @@ def _author_stage(stage: Usd.Stage, scene_id: str, scene_name: str, sim: Simulat
 
 
 def _physx(prim: Usd.Prim, schema: str, attrs: Iterable[tuple[str, str, object]]) -> None:
-    """PhysxSchema API ``schema`` with its attributes, by name (usd-core lacks PhysxSchema)."""
+    """PhysxSchema API ``schema`` with its attributes, by name (usd-core lacks PhysxSchema).
+
+    Each attribute comes with its type as the schema declares it (``"uniform uint"``).
+    """
     prim.AddAppliedSchema(schema)
-    for name, type_name, value in attrs:
-        prim.CreateAttribute(name, getattr(Sdf.ValueTypeNames, type_name), custom=False).Set(value)
+    for name, declared, value in attrs:
+        uniform, _, type_name = declared.rpartition(" ")
+        variability = Sdf.VariabilityUniform if uniform else Sdf.VariabilityVarying
+        value_type = Sdf.ValueTypeNames.Find(type_name)
+        prim.CreateAttribute(name, value_type, False, variability).Set(value)
 
 
 def _author_materials(stage: Usd.Stage, parent: Sdf.Path, materials: Iterable[Material]) -> None:
@@ -157,7 +163,11 @@ def _author_materials(stage: Usd.Stage, parent: Sdf.Path, materials: Iterable[Ma
         if material.density > 0.0:
             api.CreateDensityAttr(material.density)
         # MuJoCo combines two geoms' friction by the larger one; PhysX averages unless told.
-        _physx(prim, "PhysxMaterialAPI", [("physxMaterial:frictionCombineMode", "Token", "max")])
+        _physx(
+            prim,
+            "PhysxMaterialAPI",
+            [("physxMaterial:frictionCombineMode", "uniform token", "max")],
+        )
 
 
 def _bind(prim: Usd.Prim, material: Sdf.Path) -> None:
@@ -274,8 +284,8 @@ def _author_joint(
         usd_joint.GetPrim(),
         "PhysxJointAPI",
         [
-            ("physxJoint:maxJointVelocity", "Float", joint.max_velocity * unit),
-            ("physxJoint:armature", "Float", joint.armature),
+            ("physxJoint:maxJointVelocity", "float", joint.max_velocity * unit),
+            ("physxJoint:armature", "float", joint.armature),
         ],
     )
     actuator = next((a for a in asset.actuators if a.joint == joint.name), None)
