@@ -14,7 +14,7 @@ if str(EXT_ROOT) not in sys.path:
 
 from gizmo.scenes.controller import PanelController  # noqa: E402
 from gizmo.scenes.scheduler import Scheduler, SyncScheduler  # noqa: E402
-from gizmo.scenes.usd_ops import UsdStagePort  # noqa: E402
+from gizmo.scenes.stage_port import UsdStagePort  # noqa: E402
 from pxr import Gf, Usd, UsdGeom  # noqa: E402
 
 from gizmo_client import GizmoClient, Quaternion  # noqa: E402
@@ -50,8 +50,12 @@ def isaac_like_stage() -> Usd.Stage:
 
 def assert_at_api_pose(stage: Usd.Stage, prim_path: str, scene: Scene) -> None:
     """Every placement of `scene` sits under `prim_path` at its API pose (1e-6 m, 1e-6 rad)."""
+    by_id = {
+        str(child.GetAttribute("gizmo:placementId").Get() or child.GetName()): child
+        for child in stage.GetPrimAtPath(prim_path).GetChildren()
+    }  # exports name placement prims readably and tag them with the id (older ones: by id)
     for placed in scene.assets:
-        prim = stage.GetPrimAtPath(f"{prim_path}/{placed.id}")
+        prim = by_id.get(placed.id)
         assert prim, f"placement {placed.id} ({placed.name}) missing under {prim_path}"
         matrix = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
         offset = matrix.ExtractTranslation() - Gf.Vec3d(*placed.position.as_tuple())

@@ -22,6 +22,9 @@ SHOW_FNS: dict[str, Callable[[bool], None]] = {}
 ACTIONS: dict[tuple[str, str], Callable[[], None]] = {}
 MENUS: dict[str, list[Any]] = {}
 SETTINGS: dict[str, Any] = {}
+COMMANDS: dict[str, type] = {}
+UNDO_STACK: list[Any] = []
+OBSERVERS: dict[str, Callable[[Any], None]] = {}
 
 
 class Widget:
@@ -50,16 +53,26 @@ class Widget:
 class ValueModel:
     def __init__(self, value: Any = None) -> None:
         self.value = value
-        self._fns: list[Callable[[ValueModel], None]] = []
+        self._fns: list[Callable[[ValueModel], None] | None] = []
 
-    def add_value_changed_fn(self, fn: Callable[[ValueModel], None]) -> None:
+    def add_value_changed_fn(self, fn: Callable[[ValueModel], None]) -> int:
         self._fns.append(fn)
+        return len(self._fns) - 1
+
+    def remove_value_changed_fn(self, callback_id: int) -> None:
+        self._fns[callback_id] = None
+
+    @property
+    def callbacks(self) -> int:
+        """How many callbacks are still subscribed (a destroyed window must leave none)."""
+        return sum(fn is not None for fn in self._fns)
 
     def set_value(self, value: Any) -> None:
         if value != self.value:
             self.value = value
             for fn in self._fns:
-                fn(self)
+                if fn is not None:
+                    fn(self)
 
     def get_value_as_string(self) -> str:
         return str(self.value)
@@ -136,7 +149,7 @@ class Settings:
 
 
 class UsdContext:
-    """Only a stage to read: opening files and Kit's commands are not simulated."""
+    """Only a stage to read and edit: opening files is not simulated."""
 
     def __init__(self) -> None:
         from pxr import Usd
@@ -145,6 +158,47 @@ class UsdContext:
 
     def get_stage(self) -> Any:
         return self.stage
+
+    def has_pending_edit(self) -> bool:
+        return False
+
+    def stage_event_name(self, kind: str) -> str:
+        return f"stage:{kind}"
+
+
+class Command:
+    """omni.kit.commands.Command: a base class only."""
+
+
+def register_all_commands_in_module(module: types.ModuleType) -> list[type]:
+    found = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, Command)]
+    named = {c.__name__.removesuffix("Command"): c for c in found if not c.__name__.startswith("_")}
+    COMMANDS.update(named)
+    return list(named.values())
+
+
+def unregister_module_commands(registered: list[type]) -> None:
+    for command in registered:
+        COMMANDS.pop(command.__name__.removesuffix("Command"), None)
+
+
+def execute(name: str, **kwargs: Any) -> tuple[bool, Any]:
+    """Like Kit: a failing `do` is logged, not raised, and gives `(False, None)`."""
+    command = COMMANDS[name](**kwargs)
+    try:
+        result = command.do()
+    except Exception:
+        return False, None
+    UNDO_STACK.append(command)
+    return True, result
+
+
+class EventDispatcher:
+    def observe_event(
+        self, *, event_name: str, on_event: Callable[[Any], None], observer_name: str
+    ) -> object:
+        OBSERVERS[event_name] = on_event
+        return object()
 
 
 def _module(name: str, **attrs: Any) -> types.ModuleType:
@@ -194,16 +248,31 @@ def install() -> None:
     )
     actions = _module("omni.kit.actions.core", get_action_registry=lambda: registry)
 
-    def not_simulated(*args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("stand-in: Kit commands are not simulated")
-
     context = UsdContext()
-    commands = _module("omni.kit.commands", execute=not_simulated)
-    usd = _module("omni.usd", get_context=lambda name="": context, UsdContext=UsdContext)
+    commands = _module(
+        "omni.kit.commands",
+        Command=Command,
+        execute=execute,
+        register_all_commands_in_module=register_all_commands_in_module,
+        unregister_module_commands=unregister_module_commands,
+    )
+    usd = _module(
+        "omni.usd",
+        get_context=lambda name="": context,
+        UsdContext=UsdContext,
+        StageEventType=types.SimpleNamespace(OPENED="opened", CLOSED="closed"),
+    )
+    manager = types.SimpleNamespace(is_extension_enabled=lambda name: False)
+    app = _module(
+        "omni.kit.app",
+        get_app=lambda: types.SimpleNamespace(get_extension_manager=lambda: manager),
+    )
     ext = _module("omni.ext", IExt=object)
     menu = _module("omni.kit.menu", utils=menu_utils)
     kit_actions = _module("omni.kit.actions", core=actions)
-    kit = _module("omni.kit", commands=commands, menu=menu, actions=kit_actions)
+    kit = _module("omni.kit", commands=commands, menu=menu, actions=kit_actions, app=app)
     _module("omni", ui=ui, usd=usd, ext=ext, kit=kit)
     carb_settings = _module("carb.settings", get_settings=lambda: Settings())
-    _module("carb", settings=carb_settings)
+    dispatcher = EventDispatcher()
+    events = _module("carb.eventdispatcher", get_eventdispatcher=lambda: dispatcher)
+    _module("carb", settings=carb_settings, eventdispatcher=events)

@@ -16,7 +16,8 @@ from gizmo.scenes import usd_ops
 from gizmo.scenes.controller import ErrorKind, PanelController, PanelState, Phase, Status
 from gizmo.scenes.data import LoadMode
 from gizmo.scenes.scheduler import AsyncioScheduler
-from gizmo.scenes.usd_ops import FINGERPRINT_ATTR, UsdStagePort
+from gizmo.scenes.stage_port import UsdStagePort
+from gizmo.scenes.usd_ops import FINGERPRINT_ATTR
 from kit_support import ControllerFactory, MemorySettings, PosesCheck, isaac_like_stage
 from pxr import Usd
 
@@ -117,7 +118,6 @@ def test_load_reference_then_sync_follows_a_new_placement(
     assert synced.fingerprint == after.fingerprint() != entry.fingerprint
     prim = stage.GetPrimAtPath(entry.prim_path)
     assert prim.GetAttribute(FINGERPRINT_ATTR).Get() == after.fingerprint()
-    assert stage.GetPrimAtPath(f"{entry.prim_path}/{after.assets[-1].id}")
     check_poses(stage, entry.prim_path, after)
     assert len(controller.state.placements) == 3, "the selected scene's list follows the sync"
     assert "1 of 1" in controller.state.message
@@ -439,6 +439,11 @@ def test_syncing_an_opened_scene_drops_what_went_with_the_old_stage(
         Quaternion.from_euler_degrees(18.0, -27.0, 64.0),
     )
     controller.sync_now()
+    asked = controller.state.error
+    assert asked is not None and asked.kind is ErrorKind.UNSAVED, asked
+    assert "discard" in asked.retry_label, "reopening would drop the added scene: ask first"
+    assert [e.scene_name for e in controller.state.loaded] == ["Kit Test Cell", "Kit Side Cell"]
+    controller.retry()
 
     state = controller.state
     assert state.error is None and state.status is Status.LOADED, state.error

@@ -239,20 +239,79 @@ def test_open_stage_opens_the_export(export: FetchedScene, check_poses: PosesChe
         usd_ops.remove_scene(stage, "/World")
 
 
-def test_a_stage_with_its_own_physics_scene_keeps_just_that_one(
+def _older_layout(export: FetchedScene, tmp_path: Path) -> Path:
+    """The export as older (and hosted) exports lay it out: the PhysicsScene under /World."""
+    layer = Sdf.Layer.FindOrOpen(str(export.path))
+    older = Sdf.Layer.CreateNew(str(tmp_path / "older.usda"))
+    older.TransferContent(layer)
+    (physics,) = [p for p in older.rootPrims if p.typeName == "PhysicsScene"]
+    edit = Sdf.BatchNamespaceEdit()
+    edit.Add(physics.path, Sdf.Path("/World/PhysicsScene"))
+    assert older.Apply(edit)
+    older.Save()
+    return Path(older.realPath)
+
+
+def _physics_scenes(stage: Usd.Stage) -> list[Sdf.Path]:
+    return [p.GetPath() for p in stage.Traverse() if p.IsA(UsdPhysics.Scene)]
+
+
+def test_a_referenced_export_brings_no_physics_scene(
     export: FetchedScene, check_poses: PosesCheck
 ) -> None:
+    opened = usd_ops.open_stage(export.path)
+    assert _physics_scenes(opened), "opened alone, the export simulates"
     stage = isaac_like_stage()
     UsdPhysics.Scene.Define(stage, "/physicsScene")
     loaded, warnings = _add(stage, export)
-    active = [p.GetPath() for p in stage.Traverse() if p.IsA(UsdPhysics.Scene)]
-    assert active == [Sdf.Path("/physicsScene")]
+    assert _physics_scenes(stage) == [Sdf.Path("/physicsScene")] and warnings == []
+    check_poses(stage, str(loaded.prim_path), export.scene)
+
+
+@pytest.mark.parametrize("mode", [LoadMode.REFERENCE, LoadMode.PAYLOAD])
+def test_an_older_export_defers_to_the_stage_physics_scene(
+    export: FetchedScene, tmp_path: Path, mode: LoadMode, check_poses: PosesCheck
+) -> None:
+    older = _older_layout(export, tmp_path)
+    stage = isaac_like_stage()
+    UsdPhysics.Scene.Define(stage, "/physicsScene")
+    loaded, warnings = usd_ops.add_scene(
+        stage, older, mode=mode, parent=PARENT, name="Old", scene_id="scn_old", fingerprint="f"
+    )
+    assert _physics_scenes(stage) == [Sdf.Path("/physicsScene")]
     assert any("/physicsScene" in w for w in warnings)
-    check_poses(stage, loaded.prim_path, export.scene)
+    check_poses(stage, str(loaded.prim_path), export.scene)
+
     alone = isaac_like_stage()
-    _, warnings_alone = _add(alone, export)
-    assert warnings_alone == []
-    assert [p for p in alone.Traverse() if p.IsA(UsdPhysics.Scene)], "kept when it is the only one"
+    _add(alone, export, mode)  # the current layout next to nothing: still nothing to switch off
+    usd_ops.add_scene(
+        alone, older, mode=mode, parent=PARENT, name="Old", scene_id="scn_old", fingerprint="f"
+    )
+    assert _physics_scenes(alone) == [Sdf.Path("/World/Gizmo/Old/PhysicsScene")]
+
+
+def test_an_unloaded_payload_physics_scene_is_switched_off_too(
+    export: FetchedScene, tmp_path: Path
+) -> None:
+    """Loading the payload later must not bring a second physics scene: the opinion is a spec
+    on the path, authored while the payload was not loaded and the prim not composed."""
+    older = _older_layout(export, tmp_path)
+    stage = Usd.Stage.CreateInMemory(load=Usd.Stage.LoadNone)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+    UsdPhysics.Scene.Define(stage, "/physicsScene")
+    loaded, warnings = usd_ops.add_scene(
+        stage,
+        older,
+        mode=LoadMode.PAYLOAD,
+        parent=PARENT,
+        name="Old",
+        scene_id="scn_old",
+        fingerprint="f",
+    )
+    assert warnings and not stage.GetPrimAtPath(str(loaded.prim_path)).IsLoaded()
+    stage.Load(str(loaded.prim_path))
+    assert _physics_scenes(stage) == [Sdf.Path("/physicsScene")]
 
 
 @pytest.mark.parametrize("style", ["relative", "file_url"])

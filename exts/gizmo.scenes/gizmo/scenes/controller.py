@@ -38,7 +38,14 @@ from gizmo_client.errors import (
 from gizmo_client.models import ExportFormat, Scene
 
 from . import settings as panel_settings
-from .data import LoadedScene, LoadMode, PlacementRow, SceneRow, UsdFileError
+from .data import (
+    LoadedScene,
+    LoadMode,
+    PlacementRow,
+    SceneRow,
+    UnsavedChangesError,
+    UsdFileError,
+)
 from .scheduler import Scheduler, TaskHandle
 from .settings import ConnectionSettings, SettingsStore
 
@@ -84,6 +91,7 @@ class ErrorKind(str, Enum):
     NOT_READY = "not_ready"
     NETWORK = "network"
     FILE = "file"
+    UNSAVED = "unsaved"
     OTHER = "other"
 
 
@@ -102,6 +110,7 @@ class PanelError:
     hint: str
     can_retry: bool
     asset_names: tuple[str, ...] = ()
+    retry_label: str = "Retry"
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,14 @@ class PanelState:
 
 
 class StagePort(Protocol):
-    """The stage operations the controller needs (`usd_ops.UsdStagePort`, `KitStagePort`)."""
+    """The stage operations the controller needs (`stage_port.UsdStagePort`, `KitStagePort`).
+
+    `check_file` runs on a worker thread (it reads the export); everything else on the main one.
+    """
+
+    def check_file(self, file: Path) -> Any: ...
+
+    def has_pending_edits(self) -> bool: ...
 
     async def open_stage(self, file: Path) -> None: ...
 
@@ -135,7 +151,7 @@ class StagePort(Protocol):
 
     def add_scene(
         self,
-        file: Path,
+        file: Any,
         *,
         mode: LoadMode,
         parent: str,
@@ -144,11 +160,13 @@ class StagePort(Protocol):
         fingerprint: str,
     ) -> tuple[LoadedScene, list[str]]: ...
 
-    def replace_file(self, prim_path: str, file: Path, fingerprint: str) -> LoadedScene: ...
+    def replace_file(self, prim_path: str, file: Any, fingerprint: str) -> LoadedScene: ...
 
     def remove(self, prim_path: str) -> None: ...
 
     def list_added(self) -> list[LoadedScene]: ...
+
+    def rescan(self) -> list[LoadedScene]: ...
 
 
 ClientFactory = Callable[[ConnectionSettings], GizmoClient]
@@ -161,6 +179,14 @@ def default_client_factory(connection: ConnectionSettings) -> GizmoClient:
 
 class Cancelled(Exception):
     """Raised inside a job (and inside its download) once the user cancelled it."""
+
+
+class _Unsaved(UnsavedChangesError):
+    """The stage has unsaved edits; `proceed` runs the job again, discarding them."""
+
+    def __init__(self, proceed: Callable[[], None]) -> None:
+        super().__init__("The stage has unsaved changes that opening a scene would discard.")
+        self.proceed = proceed
 
 
 @dataclass
@@ -288,13 +314,17 @@ class PanelController:
             return
         self._start_load(scene, mode)
 
-    def _start_load(self, scene: SceneRow, mode: LoadMode) -> None:
+    def _start_load(self, scene: SceneRow, mode: LoadMode, discard: bool = False) -> None:
         retry = partial(self._start_load, scene, mode)  # the same scene, whatever is selected then
-        self._start("load", lambda job: self._load(job, scene, mode), retry=retry)
+        proceed = partial(self._start_load, scene, mode, True)
+        body = partial(self._load, scene=scene, mode=mode, discard=discard, proceed=proceed)
+        self._start("load", body, retry=retry)
 
-    def sync_now(self) -> None:
-        """Check every loaded scene and bring changed ones up to date."""
-        self._start("sync", self._sync_all, retry=self.sync_now)
+    def sync_now(self, discard: bool = False) -> None:
+        """Check every loaded scene and bring changed ones up to date. A scene opened as the stage
+        is reopened, which discards unsaved edits: only with `discard` (asked for otherwise)."""
+        body = partial(self._sync_all, discard=discard, proceed=partial(self.sync_now, True))
+        self._start("sync", body, retry=self.sync_now)
 
     def set_auto_sync(self, enabled: bool) -> None:
         """Poll loaded scenes every `poll_interval` seconds and sync the ones that changed."""
@@ -320,7 +350,11 @@ class PanelController:
         self._set(loaded=kept, message=f"Removed {prim_path or 'the opened scene'}.")
 
     def rescan(self) -> None:
-        """Re-read which scenes the current stage holds (after the user opened another stage)."""
+        """Find the scenes the current stage holds from scratch (another stage was opened)."""
+        self._set(loaded=self._current_loaded(rescan=True))
+
+    def refresh_loaded(self) -> None:
+        """Re-check the known scenes (undone, deleted by hand): cheap, for every window show."""
         self._set(loaded=self._current_loaded())
 
     def cancel(self) -> None:
@@ -397,6 +431,8 @@ class PanelController:
         del self._jobs[job.slot]
 
     def _fail(self, exc: BaseException, retry: Callable[[], None] | None) -> None:
+        if isinstance(exc, _Unsaved):
+            retry = exc.proceed
         error = self._describe(exc)
         if error.kind is ErrorKind.OTHER and not isinstance(exc, GizmoError):
             logger.error("gizmo.scenes: unexpected failure", exc_info=exc)
@@ -473,11 +509,21 @@ class PanelController:
             placements=tuple(PlacementRow.from_placed(p) for p in scene.assets),
         )
 
-    async def _load(self, job: _Job, scene: SceneRow, mode: LoadMode) -> None:
+    async def _load(
+        self,
+        job: _Job,
+        *,
+        scene: SceneRow,
+        mode: LoadMode,
+        discard: bool,
+        proceed: Callable[[], None],
+    ) -> None:
         fetched = await self._fetch(job, scene.id, scene.name)
         self._progress(job, Phase.OPEN, f"Opening {scene.name}…")
+        export = await self._sched.run(partial(self._stage.check_file, fetched.path))
+        job.check()
         if mode is LoadMode.OPEN:
-            await self._stage.open_stage(fetched.path)
+            await self._open_as_stage(fetched.path, discard, proceed)
             entry = LoadedScene(
                 scene.id, scene.name, mode, str(fetched.path.resolve()), fetched.fingerprint
             )
@@ -485,19 +531,26 @@ class PanelController:
             where, warnings = "as the stage", list[str]()
         else:
             entry, warnings = self._stage.add_scene(
-                fetched.path,
+                export,
                 mode=mode,
                 parent=self._parent,
                 name=scene.name,
                 scene_id=scene.id,
                 fingerprint=fetched.fingerprint,
             )
-            loaded = (*self._state.loaded, entry)
+            loaded = self._current_loaded()
             where = f"as a {mode.value} at {entry.prim_path}"
         self._show_scene(fetched.scene)
         self._set(
             loaded=loaded, warnings=tuple(warnings), message=f"Loaded {scene.name!r} {where}."
         )
+
+    async def _open_as_stage(self, file: Path, discard: bool, proceed: Callable[[], None]) -> None:
+        """Open `file` as the stage; with unsaved edits, only once the user said to discard them
+        (Kit's own File → Open asks the same through `omni.kit.window.file`)."""
+        if not discard and self._stage.has_pending_edits():
+            raise _Unsaved(proceed)
+        await self._stage.open_stage(file)
 
     async def _fetch(self, job: _Job, scene_id: str, name: str) -> FetchedScene:
         """Export and download (or take from the cache), retrying while assets are not ready."""
@@ -535,7 +588,7 @@ class PanelController:
             job.check()
             return fetched
 
-    async def _sync_all(self, job: _Job) -> None:
+    async def _sync_all(self, job: _Job, *, discard: bool, proceed: Callable[[], None]) -> None:
         client = self._get_client()
         entries = self._current_loaded()
         self._set(loaded=entries)
@@ -550,14 +603,16 @@ class PanelController:
                 continue
             fetched = await self._fetch(job, entry.scene_id, entry.scene_name)
             self._progress(job, Phase.OPEN, f"Reloading {entry.scene_name}…")
+            export = await self._sched.run(partial(self._stage.check_file, fetched.path))
+            job.check()
             if entry.prim_path is None:
-                await self._stage.open_stage(fetched.path)
+                await self._open_as_stage(fetched.path, discard, proceed)
                 fresh = replace(
                     entry, file=str(fetched.path.resolve()), fingerprint=fetched.fingerprint
                 )
                 loaded = (fresh, *self._stage.list_added())
             else:
-                fresh = self._stage.replace_file(entry.prim_path, fetched.path, fetched.fingerprint)
+                fresh = self._stage.replace_file(entry.prim_path, export, fetched.fingerprint)
                 loaded = tuple(fresh if e == entry else e for e in self._state.loaded)
             self._set(loaded=loaded)
             self._show_scene(fetched.scene)
@@ -582,11 +637,12 @@ class PanelController:
 
     # ----------------------------------------------------------------- helpers
 
-    def _current_loaded(self) -> tuple[LoadedScene, ...]:
+    def _current_loaded(self, rescan: bool = False) -> tuple[LoadedScene, ...]:
         """The stage's tagged prims, plus the opened scene while it is still the stage."""
         root = self._stage.root_file()
         opened = [e for e in self._state.loaded if e.prim_path is None and e.file == root]
-        return (*opened, *self._stage.list_added())
+        added = self._stage.rescan() if rescan else self._stage.list_added()
+        return (*opened, *added)
 
     @staticmethod
     def _filtered(rows: tuple[SceneRow, ...], text: str) -> tuple[SceneRow, ...]:
@@ -636,6 +692,16 @@ class PanelController:
             )
         if isinstance(exc, GizmoError):
             return PanelError(ErrorKind.OTHER, "Gizmo request failed", exc.message, exc.hint, True)
+        if isinstance(exc, UnsavedChangesError):
+            return PanelError(
+                ErrorKind.UNSAVED,
+                "The stage has unsaved changes",
+                str(exc),
+                "Save them first (File → Save), or press the button to open the scene anyway "
+                "and discard them.",
+                True,
+                retry_label="Open anyway (discard changes)",
+            )
         if isinstance(exc, UsdFileError):
             return PanelError(
                 ErrorKind.FILE,

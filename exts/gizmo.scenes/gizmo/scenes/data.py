@@ -13,11 +13,22 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from gizmo_client.models import PlacedAsset, SceneSummary
 
-__all__ = ["LoadMode", "LoadedScene", "PlacementRow", "SceneRow", "UsdFileError"]
+__all__ = [
+    "LoadMode",
+    "LoadedScene",
+    "PlacementRow",
+    "SceneRow",
+    "UnsavedChangesError",
+    "UsdFileError",
+]
 
 
 class UsdFileError(ValueError):
     """A USD file the panel was asked to bring in cannot be used; the stage was not changed."""
+
+
+class UnsavedChangesError(Exception):
+    """Opening a scene as the stage would discard unsaved edits; nothing was opened."""
 
 
 class LoadMode(str, Enum):

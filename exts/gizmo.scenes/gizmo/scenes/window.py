@@ -49,13 +49,22 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         self._progress = ui.SimpleFloatModel(0.0)
         self._loaded_choice: LoadedScene | None = None
         self._unsubscribe = None
+        self._model_callbacks: list[tuple[Any, int]] = []
         if controller is not None:
-            self._filter.add_value_changed_fn(
-                lambda m: controller.set_filter(m.get_value_as_string())
-            )
-            self._auto_sync.add_value_changed_fn(
-                lambda m: self._on_auto_sync(m.get_value_as_bool())
-            )
+            self._model_callbacks = [
+                (
+                    self._filter,
+                    self._filter.add_value_changed_fn(
+                        lambda m: controller.set_filter(m.get_value_as_string())
+                    ),
+                ),
+                (
+                    self._auto_sync,
+                    self._auto_sync.add_value_changed_fn(
+                        lambda m: self._on_auto_sync(m.get_value_as_bool())
+                    ),
+                ),
+            ]
             self._unsubscribe = controller.subscribe(self._render)
         self.frame.set_build_fn(self._build)
 
@@ -63,6 +72,9 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        for model, callback_id in self._model_callbacks:
+            model.remove_value_changed_fn(callback_id)
+        self._model_callbacks = []
         for model in (self._scenes, self._placements, self._loaded):
             model.destroy()
         self._w.clear()
@@ -201,6 +213,7 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         for name, text in texts.items():
             self._w[name].text = text
         self._w["retry"].visible = bool(error and error.can_retry)
+        self._w["retry"].text = error.retry_label if error else "Retry"
         busy = state.status.value == "loading"  # Status lives with the controller, maybe absent
         for name in ("open", "reference", "payload"):
             self._w[name].enabled = state.selected is not None
