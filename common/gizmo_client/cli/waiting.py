@@ -87,8 +87,6 @@ def wait_for_asset(client: GizmoClient, asset_id: str, timeout: float, *, show: 
         ) from exc
     finally:
         line.close()
-    if show:
-        print(f"{asset_id}: ready after {line.elapsed:.1f} s", file=sys.stderr)
     return asset
 
 
