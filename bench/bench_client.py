@@ -7,14 +7,20 @@
    atomic rename, cache bookkeeping). Target: ratio at most 1.10.
 2. `scenes.iter_all()` over 5,000 scenes on the real local server against a plain loop of
    `requests.get` pages. Target: ratio close to 1 (the client adds model validation).
+3. `jobs.events()` over a stream of 50,000 job events against `requests` `iter_lines()` with a
+   `json.loads` per `data:` line, the same bytes from the same stand-in. Target: at most 1.10.
+4. `scenes.export_zip()` of a 50 MB ZIP body (jobs generation) against a plain `requests` POST
+   streamed to disk; the client also checks Content-Length and every entry's CRC and renames
+   atomically. Target: at most 1.10.
 
-Run: .venv/bin/python bench/bench_client.py [--repeat 5]
+Run: .venv/bin/python bench/bench_client.py [--repeat 5] [--only events zip]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -22,6 +28,7 @@ import statistics
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,37 +43,26 @@ SIZE = 50 * 1024 * 1024
 KEY = "gz_bench_key_000000000001"
 
 
-def _stand_in(blob: bytes) -> ThreadingHTTPServer:
-    digest = hashlib.sha256(blob).hexdigest()
-    scene = {"id": "scn_bench", "name": "bench", "description": None, "assets": []}
+Route = Callable[[str, str, str], tuple[bytes, str]]
+
+
+def _serve(route: Route) -> ThreadingHTTPServer:
+    """A minimal loopback stand-in: `route(method, path, host) -> (body, content type)`."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def _send(self, body: bytes, kind: str) -> None:
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            host = f"http://127.0.0.1:{self.server.server_address[1]}"
+            body, kind = route(self.command, self.path, host)
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:
-            if self.path.startswith("/v1/downloads/"):
-                self._send(blob, "application/octet-stream")
-            else:
-                self._send(json.dumps(scene).encode(), "application/json")
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            host = f"http://127.0.0.1:{self.server.server_address[1]}"
-            link = {
-                "download_url": f"{host}/v1/downloads/blob",
-                "expires_at": "2099-01-01T00:00:00Z",
-                "size_bytes": len(blob),
-                "sha256": digest,
-                "filename": "scene.xml",
-            }
-            self._send(json.dumps(link).encode(), "application/json")
+        do_GET = do_POST = _answer
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -74,6 +70,68 @@ def _stand_in(blob: bytes) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def _stand_in(blob: bytes) -> ThreadingHTTPServer:
+    """The alpha generation's scene, export link and download."""
+    digest = hashlib.sha256(blob).hexdigest()
+    scene = {"id": "scn_bench", "name": "bench", "description": None, "assets": []}
+
+    def route(method: str, path: str, host: str) -> tuple[bytes, str]:
+        if path.startswith("/v1/downloads/"):
+            return blob, "application/octet-stream"
+        if method == "GET":
+            return json.dumps(scene).encode(), "application/json"
+        link = {
+            "download_url": f"{host}/v1/downloads/blob",
+            "expires_at": "2099-01-01T00:00:00Z",
+            "size_bytes": len(blob),
+            "sha256": digest,
+            "filename": "scene.xml",
+        }
+        return json.dumps(link).encode(), "application/json"
+
+    return _serve(route)
+
+
+def _jobs_stand_in(events: bytes, archive: bytes) -> ThreadingHTTPServer:
+    """The jobs generation's event stream, job and ZIP export."""
+    job = json.dumps({"ok": True, "job": {"id": "job_bench", "status": "succeeded"}}).encode()
+
+    def route(method: str, path: str, host: str) -> tuple[bytes, str]:
+        if path.startswith("/v1/jobs/job_bench/events"):
+            return events, "text/event-stream"
+        if path.startswith("/v1/jobs/"):
+            return job, "application/json"
+        return archive, "application/zip"
+
+    return _serve(route)
+
+
+def _event_stream(count: int) -> bytes:
+    lines = []
+    for seq in range(1, count + 1):
+        kind = "stage_complete" if seq < count else "done"
+        data = {
+            "seq": seq,
+            "type": kind,
+            "job_id": "job_bench",
+            "stage": "floorplan",
+            "asset_id": None,
+            "message": f"step {seq}",
+            "progress": seq / count,
+            "ts": 1733000000,
+        }
+        lines.append(f"id: {seq}\nevent: {kind}\ndata: {json.dumps(data)}\n\n")
+    return "".join(lines).encode()
+
+
+def _zip_of(size: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("scene.xml", b"<mujoco/>")
+        archive.writestr("meshes/blob.bin", os.urandom(size))
+    return buffer.getvalue()
 
 
 def _median(fn: Callable[[], object], repeat: int) -> float:
@@ -108,7 +166,9 @@ def bench_fetch(repeat: int) -> tuple[float, float]:
                         f.write(chunk)
 
         def ours() -> None:
-            with GizmoClient(api_key=KEY, base_url=base, cache_dir=out) as client:
+            with GizmoClient(
+                api_key=KEY, base_url=base, cache_dir=out, api_generation="alpha"
+            ) as client:
                 client.fetch_scene("scn_bench")
 
         for run in range(repeat + 1):  # the first round warms up both paths
@@ -152,13 +212,89 @@ def bench_iter_all(repeat: int, count: int = 5000) -> tuple[float, float]:
     return baseline, measured
 
 
+def _alternate(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each function, runs interleaved, after one warm-up round."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for run in range(repeat + 1):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            if run:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_events(repeat: int, count: int = 50_000) -> tuple[float, float]:
+    server = _jobs_stand_in(_event_stream(count), b"")
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {KEY}", "Accept": "text/event-stream"}
+
+    def plain() -> int:
+        seen = 0
+        with session.get(f"{base}/jobs/job_bench/events", headers=headers, stream=True) as r:
+            for line in r.iter_lines():
+                if line.startswith(b"data:"):
+                    json.loads(line[5:])
+                    seen += 1
+        return seen
+
+    with GizmoClient(api_key=KEY, base_url=base, api_generation="jobs") as client:
+
+        def ours() -> int:
+            return sum(1 for _ in client.jobs.events("job_bench"))
+
+        assert plain() == ours() == count
+        result = _alternate({"plain": plain, "ours": ours}, repeat)
+    server.shutdown()
+    return result["plain"], result["ours"]
+
+
+def bench_zip_export(repeat: int) -> tuple[float, float]:
+    archive = _zip_of(SIZE)
+    server = _jobs_stand_in(b"", archive)
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        GizmoClient(api_key=KEY, base_url=base, api_generation="jobs", cache_dir=tmp) as client,
+    ):
+        plain_out, ours_out = Path(tmp) / "plain.zip", Path(tmp) / "ours.zip"
+
+        def plain() -> None:
+            plain_out.unlink(missing_ok=True)
+            url = f"{base}/scenes/scn_bench/export"
+            with session.post(url, json={"format": "mjcf"}, headers=headers, stream=True) as r:
+                with open(plain_out, "wb") as f:
+                    for chunk in r.iter_content(1024 * 1024):
+                        f.write(chunk)
+
+        def ours() -> None:
+            ours_out.unlink(missing_ok=True)
+            client.scenes.export_zip("scn_bench", "mjcf", ours_out)
+
+        result = _alternate({"plain": plain, "ours": ours}, repeat)
+        assert ours_out.read_bytes() == plain_out.read_bytes() == archive
+    server.shutdown()
+    return result["plain"], result["ours"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", choices=["fetch", "iter_all", "events", "zip"], nargs="*")
     args = parser.parse_args()
+    benches: dict[str, tuple[str, Callable[[int], tuple[float, float]], float | None]] = {
+        "fetch": ("fetch_scene, 50 MB export", bench_fetch, 1.10),
+        "iter_all": ("scenes.iter_all, 5000 scenes", bench_iter_all, None),
+        "events": ("jobs.events, 50000 events", bench_events, 1.10),
+        "zip": ("scenes.export_zip, 50 MB ZIP", bench_zip_export, 1.10),
+    }
     rows = [
-        ("fetch_scene, 50 MB export", *bench_fetch(args.repeat), 1.10),
-        ("scenes.iter_all, 5000 scenes", *bench_iter_all(args.repeat), None),
+        (title, *bench(args.repeat), target)
+        for key, (title, bench, target) in benches.items()
+        if not args.only or key in args.only
     ]
     print(f"{'benchmark':32} {'baseline s':>11} {'client s':>9} {'ratio':>6}  target")
     for name, baseline, measured, target in rows:

@@ -104,8 +104,10 @@ def extract_zip_safely(
                             )
                         dst.write(chunk)
                 written.append(out)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(dest_dir, ignore_errors=True)
+            if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+                raise DownloadIntegrityError(f"The ZIP archive is damaged: {exc}") from exc
             raise
     return written
 

@@ -159,13 +159,14 @@ class Downloader:
             with open_response() as response:
                 announced = _content_length(response)
                 total = expected_size or announced
-                digest = hashlib.sha256()
+                digest = hashlib.sha256() if expected_sha256 is not None else None
                 done = 0
                 try:
                     with open(part, "wb") as handle:
                         for chunk in response.iter_content(_CHUNK):
                             handle.write(chunk)
-                            digest.update(chunk)
+                            if digest is not None:
+                                digest.update(chunk)
                             done += len(chunk)
                             if on_progress is not None:
                                 on_progress(done, total)
@@ -177,7 +178,8 @@ class Downloader:
                 raise DownloadIntegrityError(
                     f"download {label} has {done} bytes, Content-Length announced {announced}"
                 )
-            self._verify(label, done, digest.hexdigest(), expected_size, expected_sha256)
+            sha256 = digest.hexdigest() if digest is not None else None
+            self._verify(label, done, sha256, expected_size, expected_sha256)
             if check is not None:
                 check(part)
             os.replace(part, dest)
@@ -188,15 +190,16 @@ class Downloader:
     def _verify(
         label: str,
         size: int,
-        sha256: str,
+        sha256: str | None,
         expected_size: int | None,
         expected_sha256: str | None,
     ) -> None:
+        """Size and SHA-256 (hashed only when announced: hashing is not free)."""
         if expected_size is not None and size != expected_size:
             raise DownloadIntegrityError(
                 f"download {label} has {size} bytes, the export announced {expected_size}"
             )
-        if expected_sha256 is not None and sha256 != expected_sha256.lower():
+        if expected_sha256 is not None and sha256 is not None and sha256 != expected_sha256.lower():
             raise DownloadIntegrityError(
                 f"download {label} has SHA-256 {sha256[:12]}…, the export announced "
                 f"{expected_sha256[:12]}…"

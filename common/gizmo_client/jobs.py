@@ -39,6 +39,7 @@ logger = logging.getLogger("gizmo_client")
 _CHUNK = 64 * 1024
 _OUTCOMES = frozenset({"job_succeeded", "job_failed", "job_cancelled"})
 _STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+_PING = JobEvent(seq=-1, type="ping")
 
 
 class Jobs:
@@ -167,9 +168,17 @@ def _read_chunks(response: requests.Response) -> Iterator[bytes]:
 
 
 def _parse_event(message: ServerSentEvent, job_id: str) -> JobEvent | None:
-    """A typed event, or `None` (logged) for one that cannot be read: non-JSON or no sequence."""
+    """A typed event, or `None` (logged) for one that cannot be read: non-JSON or no sequence.
+    The data's own `seq`/`type` come first; the SSE `id`/`event` fields fill them in."""
     if message.event == "ping":
-        return JobEvent(seq=-1, type="ping")
+        return _PING
+    try:
+        return JobEvent.model_validate_json(message.data)  # the common case, in one pass
+    except ValueError:
+        return _event_from_fields(message, job_id)
+
+
+def _event_from_fields(message: ServerSentEvent, job_id: str) -> JobEvent | None:
     try:
         body = json.loads(message.data)
     except ValueError:
@@ -179,7 +188,7 @@ def _parse_event(message: ServerSentEvent, job_id: str) -> JobEvent | None:
         body = {}
     if "seq" not in body and message.id is not None and message.id.isdigit():
         body["seq"] = int(message.id)
-    if message.event and message.event != "message":
+    if "type" not in body and message.event != "message":
         body["type"] = message.event
     try:
         return JobEvent.model_validate(body)

@@ -10,7 +10,6 @@ longer than `max_line_bytes` or an event longer than `max_event_bytes` raises
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ __all__ = ["MAX_EVENT_BYTES", "MAX_LINE_BYTES", "ServerSentEvent", "iter_sse"]
 
 MAX_LINE_BYTES = 1024 * 1024
 MAX_EVENT_BYTES = 4 * 1024 * 1024
-_EOL = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -38,49 +36,55 @@ def iter_sse(
     max_event_bytes: int = MAX_EVENT_BYTES,
 ) -> Iterator[ServerSentEvent]:
     """Yield the events of a byte stream as they complete; an unfinished last one is dropped."""
-    buffer = b""
-    data: list[str] = []
+    pending = b""  # an unfinished line (or one ending in CR, which may be the half of a CRLF)
+    data: list[bytes] = []
     size = 0
-    event = ""
-    event_id: str | None = None
+    event = b""
+    event_id: bytes | None = None
     retry: int | None = None
     for chunk in itertools.chain(chunks, [None]):
         if chunk is None:  # end of stream: a last CR ends its line after all
-            if not buffer.endswith(b"\r"):
+            if not pending.endswith(b"\r"):
                 return
             chunk = b"\n"
-        buffer = buffer + chunk if buffer else chunk
-        pos = 0
-        while match := _EOL.search(buffer, pos):
-            if match.group() == b"\r" and match.end() == len(buffer):
-                break  # a CR at the end of a chunk may be the first half of CRLF
-            line = buffer[pos : match.start()]
-            pos = match.end()
+        # bytes.splitlines splits at CR, LF and CRLF only: exactly the SSE line endings.
+        lines = (pending + chunk if pending else chunk).splitlines(keepends=True)
+        last = lines[-1] if lines else b""
+        if last.endswith(b"\n"):
+            pending = b""
+        else:
+            pending = lines.pop()
+            if len(pending) > max_line_bytes:
+                raise _too_long("line", max_line_bytes)
+        for raw in lines:
+            line = raw.rstrip(b"\r\n")
             if not line:
                 if data:
-                    yield ServerSentEvent(event or "message", "\n".join(data), event_id, retry)
-                data, size, event, event_id, retry = [], 0, "", None, None
+                    yield ServerSentEvent(
+                        event.decode("utf-8", "replace") or "message",
+                        b"\n".join(data).decode("utf-8", "replace"),
+                        None if event_id is None else event_id.decode("utf-8", "replace"),
+                        retry,
+                    )
+                data, size, event, event_id, retry = [], 0, b"", None, None
                 continue
             if len(line) > max_line_bytes:
                 raise _too_long("line", max_line_bytes)
-            if line.startswith(b":"):
-                continue  # a comment (keep-alive)
-            name, _, value = line.decode("utf-8", "replace").partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                size += len(line)
+            name, _, value = line.partition(b":")
+            if value.startswith(b" "):
+                value = value[1:]
+            if name == b"data":
+                size += len(value) + 1
                 if size > max_event_bytes:
                     raise _too_long("event", max_event_bytes)
                 data.append(value)
-            elif name == "event":
+            elif name == b"event":
                 event = value
-            elif name == "id" and "\0" not in value:
+            elif name == b"id" and b"\0" not in value:
                 event_id = value
-            elif name == "retry" and value.isdigit():
+            elif name == b"retry" and value.isdigit():
                 retry = int(value)
-        buffer = buffer[pos:]
-        if len(buffer) > max_line_bytes:
-            raise _too_long("line", max_line_bytes)
+            # anything else, comments (an empty name) included, is no field: skipped
 
 
 def _too_long(what: str, limit: int) -> StreamProtocolError:
