@@ -457,14 +457,13 @@ def find_panel_paths(stage: Usd.Stage) -> list[Sdf.Path]:
     in (most of a big stage) is never visited, and a panel prim has a local spec by definition.
     """
     found: set[Sdf.Path] = set()
+
+    def visit(path: Sdf.Path) -> None:  # called from C++ for every spec path of the layer
+        if path.IsPropertyPath() and path.name == MODE_ATTR:
+            found.add(path.GetPrimPath())
+
     for layer in local_layers(stage):
-        pending = list(layer.pseudoRoot.nameChildren)
-        while pending:
-            spec = pending.pop()
-            if MODE_ATTR in spec.properties:
-                found.add(spec.path)
-            else:
-                pending.extend(spec.nameChildren)
+        layer.Traverse(Sdf.Path.absoluteRootPath, visit)
     return sorted(p for p in found if not any(p.HasPrefix(q) and p != q for q in found))
 
 
