@@ -1,6 +1,7 @@
 """The FastAPI application: routes, error envelopes and the middleware stack.
 
-Requests pass, outermost first: request id and last-resort 500 -> body guard (size, JSON) ->
+A request whose key starts `gzm_k1_` goes to the newer generation's app (`gen2.app`); the rest
+pass, outermost first: request id and last-resort 500 -> body guard (size, JSON) ->
 fault injection -> write rate limit -> idempotency replay -> routes. Faults sit outside
 idempotency so that an answer "lost" after the handler committed is replayed on retry.
 """
@@ -20,6 +21,8 @@ from . import __version__
 from .api import router
 from .errors import ApiError, bad_request, not_found
 from .faults import FaultMiddleware
+from .gen2.app import create_gen2_app
+from .gen2.dispatch import GenerationDispatch
 from .idempotency import IdempotencyMiddleware
 from .middleware import BodyGuard, RequestContext
 from .ratelimit import RateLimitMiddleware
@@ -132,4 +135,5 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(FaultMiddleware, faults=service.faults)
     app.add_middleware(BodyGuard, max_bytes=service.settings.max_body_bytes)
     app.add_middleware(RequestContext)
+    app.add_middleware(GenerationDispatch, gen2=create_gen2_app(service.gen2))
     return app

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 from .app import create_app
 from .auth import generate_api_key
 from .demo import DEMO_API_KEY, seed_demo
+from .gen2.accounts import is_gen2_key
+from .gen2.demo import GEN2_DEMO_API_KEY, seed_gen2_demo
+from .gen2.runtime import Gen2Settings
 from .runner import bind_socket, make_server
 from .service import Service, Settings
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from gizmo_client import GizmoClient
 
-__all__ = ["DEMO_API_KEY", "LocalServer"]
+__all__ = ["DEMO_API_KEY", "GEN2_DEMO_API_KEY", "LocalServer"]
 
 _START_TIMEOUT = 15.0
 
@@ -36,9 +39,16 @@ _START_TIMEOUT = 15.0
 class LocalServer:
     """A running local server; `start()`/`stop()` or use it as a context manager.
 
-    With `demo=True` the first key is `DEMO_API_KEY` and its account holds the demo scenes;
-    every key in `api_keys` is an account of its own; with neither, one key is generated.
-    Without `data_dir`, data lives in a temporary directory removed on stop.
+    With `demo=True` the first key is `DEMO_API_KEY` and its account holds the demo scenes, and
+    `gen2_api_key` (`GEN2_DEMO_API_KEY`, the newer "jobs" generation) holds two generated scenes;
+    every key in `api_keys` is an account of its own (keys starting `gzm_k1_` are accounts of the
+    newer generation); with neither, one alpha key is generated. Without `data_dir`, data lives
+    in a temporary directory removed on stop.
+
+    Newer-generation knobs: `job_seconds` (about how long a job runs; 0 = no waits between
+    stages), `gen2_rate_limit` (requests per minute per key; the hosted default is 100, the
+    embedded default is high so test suites are not throttled), `gen2_credits` (each account's
+    starting balance) and `ping_interval` (idle seconds before an SSE ping).
     """
 
     def __init__(
@@ -54,6 +64,10 @@ class LocalServer:
         fault_seed: int = 0,
         slow_seconds: float = 2.0,
         zip_exports: bool = False,
+        job_seconds: float = 0.4,
+        gen2_rate_limit: int = 6000,
+        gen2_credits: int = 1000,
+        ping_interval: float = 0.25,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -67,10 +81,14 @@ class LocalServer:
             "fault_seed": fault_seed,
             "slow_seconds": slow_seconds,
             "zip_exports": zip_exports,
+            "gen2": Gen2Settings(job_seconds, gen2_rate_limit, gen2_credits, ping_interval),
         }
         keys = [DEMO_API_KEY] if demo else []
-        keys += [key for key in api_keys if key not in keys]
+        keys += [key for key in api_keys if key not in keys and not is_gen2_key(key)]
         self.api_keys: tuple[str, ...] = tuple(keys) or (generate_api_key(),)
+        gen2_keys = [GEN2_DEMO_API_KEY] if demo else []
+        gen2_keys += [key for key in api_keys if is_gen2_key(key) and key not in gen2_keys]
+        self.gen2_api_keys: tuple[str, ...] = tuple(gen2_keys)
         self._host = host
         self._port = port
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -84,6 +102,13 @@ class LocalServer:
     def api_key(self) -> str:
         """The first account's key (`DEMO_API_KEY` with `demo=True`)."""
         return self.api_keys[0]
+
+    @property
+    def gen2_api_key(self) -> str:
+        """The first newer-generation key (`GEN2_DEMO_API_KEY` with `demo=True`)."""
+        if not self.gen2_api_keys:
+            raise RuntimeError("no gzm_k1_ key: pass demo=True or one in api_keys")
+        return self.gen2_api_keys[0]
 
     @property
     def service(self) -> Service:
@@ -107,8 +132,11 @@ class LocalServer:
             self._service = Service(Settings(data_dir=data_dir, **self._settings_args))
             for key in self.api_keys:
                 self._service.accounts.register(key)
+            for key in self.gen2_api_keys:
+                self._service.gen2.accounts.register(key)
             if self._demo:
                 seed_demo(self._service)
+                seed_gen2_demo(self._service.gen2)
             self._service.start()
             self._sock = sock = bind_socket(self._host, self._port)
             host, port = sock.getsockname()[:2]

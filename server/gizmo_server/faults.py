@@ -17,6 +17,9 @@ corrupted:
   unreachable. `unsafe_zip`: the scene export is a ZIP (as with `--zip-exports`) that also
   holds an entry named `../gizmo-zip-slip.txt`, announced with its true size and SHA-256, the
   way a compromised or buggy packager would; clients must refuse to unpack it.
+- `job_failed` (newer generation): a job ends `failed` at its end, after all its stages.
+  `sse_drop`: a job's event stream is cut (connection closed) after its second event, the way a
+  proxy drops a long-lived stream; the client resumes with `after` / `Last-Event-ID`.
 
 Injected answers carry an `X-Gizmo-Fault: <kind>` header; request faults spare the OpenAPI
 document and the docs page.
@@ -37,13 +40,15 @@ from .runner import drop_connection
 
 __all__ = ["FAULT_HEADER", "KINDS", "FaultMiddleware", "Faults", "parse_spec"]
 
-Site = Literal["request", "download", "generation", "export"]
+Site = Literal["request", "download", "generation", "export", "job", "stream"]
 
 _SITES: dict[Site, tuple[str, ...]] = {
     "request": ("500", "502", "503", "429", "reset", "slow"),
     "download": ("truncate_download", "corrupt_download"),
     "generation": ("generation_failed",),
     "export": ("export_not_ready", "unsafe_zip"),
+    "job": ("job_failed",),
+    "stream": ("sse_drop",),
 }
 KINDS: tuple[str, ...] = tuple(kind for kinds in _SITES.values() for kind in kinds)
 FAULT_HEADER = "X-Gizmo-Fault"

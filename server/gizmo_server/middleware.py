@@ -6,8 +6,10 @@ import json
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from typing import NoReturn
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .asgi import add_headers, header
@@ -29,10 +31,14 @@ def request_body(scope: Scope) -> bytes:
 
 
 class RequestContext:
-    """Gives every response an `X-Request-Id`; turns any unhandled exception into a 500 envelope."""
+    """Gives every response an `X-Request-Id`; turns any unhandled exception into a 500 envelope
+    (`crash` builds it: each API generation has its own envelope)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, crash: Callable[[], Response] = lambda: internal_error().response()
+    ) -> None:
         self.app = app
+        self.crash = crash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +60,7 @@ class RequestContext:
             logger.exception("%s %s failed [%s]", scope["method"], scope["path"], request_id)
             if started:
                 raise  # too late for an envelope: uvicorn closes the connection
-            await internal_error().response()(scope, receive, send_with_id)
+            await self.crash()(scope, receive, send_with_id)
 
 
 def _reject_constant(name: str) -> NoReturn:

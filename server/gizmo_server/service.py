@@ -6,12 +6,13 @@ Both the `gizmo-server` command and `LocalServer` build a `Service`, hand it to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .artifacts import Artifacts, BlobStore
 from .auth import Accounts
 from .faults import Faults
+from .gen2.runtime import Gen2Runtime, Gen2Settings
 from .links import LinkSigner
 from .ratelimit import TokenBuckets
 from .store import Store
@@ -31,6 +32,7 @@ class Settings:
     slow_seconds: float = 2.0  # delay of the `slow` fault
     max_body_bytes: int = 1024 * 1024
     zip_exports: bool = False  # deliver exports as ZIPs, as the hosted service may
+    gen2: Gen2Settings = field(default_factory=Gen2Settings)  # the newer ("jobs") generation
 
 
 class Service:
@@ -51,13 +53,16 @@ class Service:
                 self.store, BlobStore(settings.data_dir / "files"), links, settings.zip_exports
             )
             self.worker = GenerationWorker(self.store, self.faults, settings.generation_delay)
+            self.gen2 = Gen2Runtime(settings.gen2, self.store.path, self.faults)
         except BaseException:
             self.store.close()
             raise
 
     def start(self) -> None:
         self.worker.start()
+        self.gen2.start()
 
     def close(self) -> None:
+        self.gen2.close()
         self.worker.stop()
         self.store.close()

@@ -1,0 +1,115 @@
+"""The generation's ASGI app: its routes, nested error envelopes, and per-key rate limits.
+
+Requests pass, outermost first: request id and last-resort 500 (nested) -> rate limit (headers on
+every answer, 429 without Retry-After) -> routes. FastAPI's validation errors become 422
+`validation_error` with `details`; unknown routes and methods 404 `route_not_found`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gizmo_server import __version__
+from gizmo_server.asgi import add_headers, header
+from gizmo_server.middleware import RequestContext
+
+from .accounts import SERVICE_TOKEN_HEADER, Gen2Accounts, presented_key
+from .errors import Gen2Error
+from .routes import router
+from .runtime import Gen2Runtime
+
+__all__ = ["create_gen2_app"]
+
+
+def _validation(exc: RequestValidationError) -> Gen2Error:
+    details: list[dict[str, Any]] = [
+        {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['msg']}" for d in details[:5])
+    return Gen2Error(422, "validation_error", f"Invalid request: {summary}.", details=details)
+
+
+class RateLimits:
+    """Counts every request against its key's window; adds the headers to every answer."""
+
+    def __init__(self, app: ASGIApp, accounts: Gen2Accounts) -> None:
+        self.app = app
+        self.accounts = accounts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = presented_key(header(scope, "authorization"), header(scope, SERVICE_TOKEN_HEADER))
+        if scope["type"] != "http" or key is None:
+            await self.app(scope, receive, send)
+            return
+        decision = self.accounts.take(key)
+        headers = decision.headers()
+        self.accounts.count(key, "requests")
+        if not decision.allowed:
+            self.accounts.count(key, "rate_limited")
+            error = Gen2Error(
+                429,
+                "rate_limit_exceeded",
+                f"Rate limit of {decision.limit} requests per minute exceeded; wait until "
+                f"X-RateLimit-Reset ({decision.reset}, epoch seconds).",
+                headers=headers,
+            )
+            await error.response()(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                add_headers(message, headers)
+                self.accounts.count(key, f"status_{message['status'] // 100}xx")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_gen2_app(runtime: Gen2Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Gizmo jobs generation (local)",
+        version=__version__,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
+    app.state.gen2 = runtime
+    app.include_router(router)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Gen2Error)
+        return exc.response()
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _validation(exc).response()
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code in (404, 405):
+            return Gen2Error(
+                404,
+                "route_not_found",
+                f"No such route: {request.method} {request.url.path}.",
+            ).response()
+        return Gen2Error(exc.status_code, "http_error", str(exc.detail)).response()
+
+    app.add_exception_handler(Gen2Error, on_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_middleware(RateLimits, accounts=runtime.accounts)
+    app.add_middleware(
+        RequestContext,
+        crash=lambda: Gen2Error(
+            500, "internal_error", "The server failed unexpectedly; a bug."
+        ).response(),
+    )
+    return app

@@ -1,0 +1,104 @@
+"""Export ZIPs: the primary file at the root (`scene.xml`, `scene.usda`, `scene.sdf`), anything
+else in sub-folders by relative path (`robots/franka_panda.xml` with `robot_profile`).
+
+MJCF and USD come from the alpha writers through `gizmo_server.exports` (the planner's objects
+become placements named after the objects); USD is delivered as a text layer (`.usda`), converted
+from the writer's crate by usd-core. SDFormat comes from `sdf`.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from gizmo_server import exports
+from gizmo_server.rotation import Quaternion
+
+from . import franka, sdf
+
+__all__ = ["FORMATS", "ROBOT_PROFILES", "asset_zip", "scene_zip"]
+
+Format = Literal["mjcf", "usd", "sdf"]
+FORMATS: tuple[Format, ...] = ("mjcf", "usd", "sdf")
+ROBOT_PROFILES = ("franka_panda",)
+_README = "Exported by gizmo-server (local stand-in for Gizmo; not the real service).\n"
+
+
+def _placements(record: Mapping[str, Any]) -> list[exports.PlacementInput]:
+    return [
+        exports.PlacementInput(
+            placement_id=o["name"],
+            asset_id=o["asset_id"],
+            asset_name=o["label"],
+            prompt=o["prompt"],
+            position=(o["position"]["x"], o["position"]["y"], o["position"]["z"]),
+            rotation=Quaternion(**o["rotation"]),
+        )
+        for o in record["objects"]
+    ]
+
+
+def _usda(crate: bytes) -> bytes:
+    from pxr import Sdf
+
+    with tempfile.TemporaryDirectory(prefix="gizmo-usd-") as folder:
+        path = Path(folder) / "scene.usd"
+        path.write_bytes(crate)
+        layer = Sdf.Layer.FindOrOpen(str(path))
+        text: str = layer.ExportToString()
+    return text.encode("utf-8")
+
+
+def _primary(
+    stem: str, ident: str, name: str, record: Mapping[str, Any], fmt: Format
+) -> tuple[str, bytes]:
+    if fmt == "sdf":
+        return f"{stem}.sdf", sdf.write_world(name, record)
+    placements = _placements(record)
+    if fmt == "mjcf":
+        return f"{stem}.xml", exports.render_scene(
+            ident, name, placements, exports.MUJOCO_MJCF
+        ).data
+    crate = exports.render_scene(ident, name, placements, exports.ISAAC_SIM_USD).data
+    return f"{stem}.usda", _usda(crate)
+
+
+def _zip(files: Mapping[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def scene_zip(
+    scene_id: str, name: str, record: Mapping[str, Any], fmt: Format, robot_profile: str | None
+) -> bytes:
+    primary, data = _primary("scene", scene_id, name, record, fmt)
+    files = {primary: data, "README.txt": _README.encode()}
+    if robot_profile == "franka_panda":
+        files["robots/franka_panda.xml"] = franka.write_mjcf()
+    return _zip(files)
+
+
+def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
+    """One asset at the origin, as a one-object scene (`asset.xml`, `asset.usda`, `asset.sdf`)."""
+    record = {
+        "room": None,
+        "objects": [
+            {
+                "name": asset_id,
+                "label": name,
+                "asset_id": asset_id,
+                "prompt": prompt,
+                "position": {"x": 0.0, "y": 0.0, "z": 0.0},
+                "rotation": {"x": 0.0, "y": 0.0, "z": 0.0, "w": 1.0},
+            }
+        ],
+    }
+    primary, data = _primary("asset", asset_id, name, record, fmt)
+    return _zip({primary: data, "README.txt": _README.encode()})

@@ -1,0 +1,63 @@
+"""Request bodies of the generation (validated strictly; unknown fields ignored).
+
+A failed validation is 422 `validation_error` with `details` (see `app`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = ["AssetGenerate", "SceneEdit", "SceneExport", "SceneGenerate", "ScenePatch"]
+
+
+def _stripped(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty or only white space")
+    return stripped
+
+
+Prompt = Annotated[
+    str,
+    Field(min_length=1, max_length=4000, examples=["a robotics lab with two workbenches"]),
+    AfterValidator(_stripped),
+]
+Pipeline = Literal["auto", "gizmo", "cad"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class SceneGenerate(_Request):
+    prompt: Prompt
+    model: str | None = None
+    asset_pipeline: Pipeline = "auto"
+    persist: bool = True
+
+
+class SceneEdit(_Request):
+    prompt: Prompt = Field(examples=["add a conveyor belt along the north wall"])
+    model: str | None = None
+
+
+class AssetGenerate(_Request):
+    prompt: Prompt = Field(examples=["a 6-DOF robot arm"])
+    scene_id: str | None = Field(None, max_length=64)
+    model: str | None = None
+    asset_pipeline: Pipeline = "auto"
+    persist: bool = True
+
+
+class ScenePatch(_Request):
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)] | None = (
+        None
+    )
+    description: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class SceneExport(_Request):
+    format: Literal["mjcf", "usd", "sdf"]
+    robot_profile: Literal["franka_panda"] | None = None
