@@ -4,8 +4,8 @@
 and `Last-Event-ID` set to the last sequence number it yielded, so no event is lost or repeated
 (a repeated or out-of-order sequence number is skipped). Pings are skipped; the iterator ends at
 the job's terminal event (`done`, or a `job_*` outcome followed by anything but `done`) even if a
-server keeps pinging. A stream that ends early is checked against `GET /jobs/{id}`; a terminal
-job ends the iteration there.
+server keeps pinging. A stream that ends early is resumed; one that then brings nothing new is
+checked against `GET /jobs/{id}`, and a terminal job ends the iteration there.
 """
 
 from __future__ import annotations
@@ -81,39 +81,42 @@ class Jobs:
         self._require("events")
         deadline = None if timeout is None else time.monotonic() + timeout
         last = after
+        outcome_seen = False
         fruitless = 0
         while True:
-            outcome_seen = False
             before = last
             try:
                 for event in self._stream_once(job_id, last, deadline):
                     if event.type == "ping":
                         if outcome_seen:
-                            return  # pings after the outcome: the stream is over
+                            return  # pings after the outcome: nothing more will come
                         continue
                     if last is not None and event.seq <= last:
                         logger.debug("job %s: skipping repeated event %d", job_id, event.seq)
                         continue
-                    last = event.seq
                     if outcome_seen and event.type != "done":
                         return
+                    last = event.seq
                     yield event
                     if event.type == "done":
                         return
                     outcome_seen = outcome_seen or event.type in _OUTCOMES
             except _STREAM_ERRORS as exc:
                 logger.info("job %s: event stream dropped (%s)", job_id, type(exc).__name__)
-            if outcome_seen:
-                return  # closed after the outcome without `done`
-            if self.get(job_id).status.terminal:
-                return
-            fruitless = 0 if last != before else fruitless + 1
-            if fruitless > self.max_reconnects:
-                raise GizmoConnectionError(
-                    f"The event stream of job {job_id} ended {fruitless} times in a row "
-                    f"without a new event (last sequence {last})"
-                )
-            self._sleep(min(0.2 * 2**fruitless, 5.0) if fruitless else 0.0)
+            if last != before:
+                fruitless = 0  # it moved on: resume at once, a finished job's rest is replayed
+            elif outcome_seen or self.get(job_id).status.terminal:
+                return  # nothing more to come (a service that never sends `done`)
+            else:
+                fruitless += 1
+                if fruitless > self.max_reconnects:
+                    raise GizmoConnectionError(
+                        f"The event stream of job {job_id} ended {fruitless} times in a row "
+                        f"without a new event (last sequence {last})"
+                    )
+                self._sleep(min(0.2 * 2**fruitless, 5.0))
+            if deadline is not None and time.monotonic() > deadline:
+                raise GizmoTimeoutError(f"job {job_id} has not finished in time")
             logger.info("job %s: resuming events after %s", job_id, last)
 
     def _stream_once(

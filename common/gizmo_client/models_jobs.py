@@ -203,6 +203,9 @@ def _as_placement(obj: Any) -> Any:
 
 
 class SceneStatus(_Model):
+    scene_id: str | None = None
+    status: str | None = None
+    version: int | None = None
     pipeline_status: str | None = None
     pipeline_stages: list[Any] = Field(default_factory=list)
     error: Any = None

@@ -59,7 +59,8 @@ class GeneratedSceneCalls(Resource):
     def status(self, scene_id: str) -> SceneStatus:
         self._require(JOBS, "status", "scenes.get(scene_id)")
         body = self._t.request("GET", f"/scenes/{quote_id(scene_id)}/status")
-        return SceneStatus.model_validate(body.get("status", body))
+        nested = body.get("status")  # some answers nest it, others give the scene's status here
+        return SceneStatus.model_validate(nested if isinstance(nested, dict) else body)
 
     def update(
         self, scene_id: str, *, name: str | None = None, description: str | None = None

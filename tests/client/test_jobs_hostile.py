@@ -111,6 +111,17 @@ def test_garbage_non_json_repeated_and_out_of_order_events_are_skipped(tmp_path:
             assert [e.seq for e in client.jobs.events("job_1")] == [1, 2, 3, 4]
 
 
+def test_an_outcome_without_done_is_resumed_once_for_done(tmp_path: Path) -> None:
+    route = JobServer(
+        [
+            Reply(200, _events(1, 1) + sse((2, "job_succeeded", {})), SSE_HEADERS, drop=True),
+            Reply(200, sse((3, "done", {})), SSE_HEADERS),
+        ]
+    )
+    with ScriptedServer(route) as server, _client(server, tmp_path) as client:
+        assert [e.type for e in client.jobs.events("job_1")][-2:] == ["job_succeeded", "done"]
+
+
 def test_pings_after_the_outcome_end_the_iteration(tmp_path: Path, stop: threading.Event) -> None:
     ping = b"event: ping\ndata: {}\n\n"
 
@@ -143,7 +154,10 @@ def test_a_silent_stream_is_dropped_at_the_read_timeout_and_resumed(
 
 
 def test_a_stream_that_closes_early_ends_when_the_job_is_terminal(tmp_path: Path) -> None:
-    route = JobServer([Reply(200, _events(1, 2), SSE_HEADERS)], status="succeeded")
+    # A service that never sends the outcome: the resumed stream brings nothing, the job is over.
+    route = JobServer(
+        [Reply(200, _events(1, 2), SSE_HEADERS), Reply(200, b"", SSE_HEADERS)], status="succeeded"
+    )
     with ScriptedServer(route) as server, _client(server, tmp_path) as client:
         assert [e.seq for e in client.jobs.events("job_1")] == [1, 2]
         assert server.paths()[-1] == "GET /v1/jobs/job_1"
