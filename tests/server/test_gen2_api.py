@@ -333,3 +333,138 @@ def test_cancel_ends_a_running_job_once(server: LocalServer) -> None:
         assert types.count("job_cancelled") == 1
         assert api.scene(accepted["scene_id"])["status"] == "cancelled"
         assert api.ok(api.get("/whoami"))["user"]["credits"] == credits  # refunded
+
+
+def test_429_carries_no_retry_after_and_the_reset_says_when() -> None:
+    with LocalServer(api_keys=(OTHER_GEN2_KEY,), gen2_rate_limit=3) as limited:
+        api = Gen2(limited.base_url, OTHER_GEN2_KEY)
+        answers = [api.get("/scenes") for _ in range(4)]
+        assert [r.status_code for r in answers] == [200, 200, 200, 429]
+        assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["2", "1", "0", "0"]
+        nested_error(answers[3], 429, "rate_limit_exceeded")
+        assert "Retry-After" not in answers[3].headers
+        reset = int(answers[3].headers["X-RateLimit-Reset"])
+        assert time.time() < reset <= time.time() + 61
+        alpha = requests.get(limited.base_url + "/scenes", headers={"Authorization": "Bearer x"})
+        assert alpha.status_code == 401  # the alpha generation is not counted against the key
+
+
+def test_generation_spends_credits_and_402_at_zero() -> None:
+    with LocalServer(api_keys=(OTHER_GEN2_KEY,), gen2_credits=12, job_seconds=0.0) as poor:
+        api = Gen2(poor.base_url, OTHER_GEN2_KEY)
+        accepted = api.generate("a crate")
+        assert api.ok(api.get("/whoami"))["user"]["credits"] == 2
+        response = api.post("/scenes", {"prompt": "a crate"})
+        nested_error(response, 402, "insufficient_credits")
+        assert api.ok(api.get("/scenes"))["total"] == 1  # the refused job left nothing behind
+        assert api.wait(accepted["job_id"])["status"] == "succeeded"
+        edit = api.post(f"/scenes/{accepted['scene_id']}/edit", {"prompt": "add a bin"})
+        assert edit.status_code == 202  # an edit costs 2
+        nested_error(
+            api.post("/assets", {"prompt": "a bin", "scene_id": accepted["scene_id"]}),
+            402,
+            "insufficient_credits",
+        )
+
+
+def test_a_dropped_stream_resumes_after_the_last_seen_event() -> None:
+    with LocalServer(api_keys=(OTHER_GEN2_KEY,), faults="sse_drop:1.0", job_seconds=0.2) as faulty:
+        api = Gen2(faulty.base_url, OTHER_GEN2_KEY)
+        accepted = api.generate("a table and two bins")
+        seen: list[dict[str, Any]] = []
+        cuts = 0
+        for attempt in range(50):
+            params = {"after": seen[-1]["data"]["seq"]} if seen and attempt % 2 else {}
+            headers = {"Last-Event-ID": seen[-1]["id"]} if seen and not attempt % 2 else {}
+            try:
+                for event in api.events(accepted["job_id"], params=params, headers=headers):
+                    if event["event"] != "ping":
+                        seen.append(event)
+            except requests.exceptions.ChunkedEncodingError:
+                pass
+            if seen and seen[-1]["event"] == "done":
+                break
+            cuts += 1
+        assert cuts >= 3  # every stream was cut after two events
+        seqs = [e["data"]["seq"] for e in seen]
+        assert seqs == list(range(1, len(seqs) + 1))  # nothing lost, nothing twice
+        assert [e["event"] for e in seen][-2:] == ["job_succeeded", "done"]
+
+
+def test_a_stream_opened_after_done_closes_at_once(api: Gen2) -> None:
+    _, job = _generated(api, "a crate")
+    events = list(api.events(job["id"]))
+    last = events[-1]["data"]["seq"]
+    assert list(api.events(job["id"], params={"after": last})) == []
+    tail = list(api.events(job["id"], headers={"Last-Event-ID": str(last - 1)}))
+    assert [e["event"] for e in tail] == ["done"]
+    nested_error(
+        api.get(f"/jobs/{job['id']}/events", headers={"Last-Event-ID": "x"}),
+        422,
+        "validation_error",
+    )
+
+
+def test_pings_keep_an_idle_stream_alive() -> None:
+    with LocalServer(api_keys=(OTHER_GEN2_KEY,), job_seconds=1.6, ping_interval=0.05) as slow:
+        api = Gen2(slow.base_url, OTHER_GEN2_KEY)
+        accepted = api.generate("a crate")
+        events = list(api.events(accepted["job_id"]))
+        pings = [e for e in events if e["event"] == "ping"]
+        assert pings and all(p["data"]["type"] == "ping" for p in pings)
+        assert events[-1]["event"] == "done"
+
+
+def test_the_job_failed_fault_fails_jobs_with_a_reason() -> None:
+    with LocalServer(api_keys=(OTHER_GEN2_KEY,), faults="job_failed:1.0", job_seconds=0.0) as bad:
+        api = Gen2(bad.base_url, OTHER_GEN2_KEY)
+        credits = api.ok(api.get("/whoami"))["user"]["credits"]
+        accepted = api.generate("a crate")
+        job = api.wait(accepted["job_id"])
+        assert job["status"] == "failed" and "job_failed" in job["error"]["message"]
+        types = [e["event"] for e in api.events(accepted["job_id"])]
+        assert types[-3:] == ["error", "job_failed", "done"]
+        assert api.scene(accepted["scene_id"])["status"] == "failed"
+        assert api.ok(api.get("/whoami"))["user"]["credits"] == credits
+
+
+def test_scene_list_patch_and_delete(api: Gen2) -> None:
+    newest = api.generate("a shelf")["scene_id"]
+    page = api.ok(api.get("/scenes", params={"limit": 2, "offset": 0}))
+    assert page["limit"] == 2 and page["offset"] == 0 and page["total"] >= 3
+    assert page["scenes"][0]["id"] == newest
+    assert api.ok(api.get("/scenes", params={"limit": 500}))["limit"] == 100
+    nested_error(api.get("/scenes", params={"limit": 0}), 422, "validation_error")
+    patched = api.ok(
+        api.request("PATCH", f"/scenes/{newest}", json={"name": "Shelf room", "description": "x"})
+    )["scene"]
+    assert patched["name"] == "Shelf room" and patched["description"] == "x"
+    assert api.scene(newest)["name"] == "Shelf room"
+    assert api.ok(api.request("DELETE", f"/scenes/{newest}"))["deleted"] is True
+    nested_error(api.get(f"/scenes/{newest}"), 404, "scene_not_found")
+
+
+def test_assets_can_be_listed_got_and_deleted(api: Gen2) -> None:
+    accepted = api.ok(api.post("/assets", {"prompt": "a wooden crate"}), 202)
+    asset_id = api.wait(accepted["job_id"])["result"]["asset_id"]
+    assert api.ok(api.get(f"/assets/{asset_id}"))["asset"]["scene_id"] is None
+    assert asset_id in {a["id"] for a in api.ok(api.get("/assets"))["assets"]}
+    assert api.ok(api.request("DELETE", f"/assets/{asset_id}"))["deleted"] is True
+    nested_error(api.get(f"/assets/{asset_id}"), 404, "asset_not_found")
+
+
+def test_the_catalog_lists_the_generator_kinds(api: Gen2) -> None:
+    everything = api.ok(api.get("/catalog", params={"limit": 100}))
+    kinds = {item["kind"] for item in everything["items"]}
+    assert kinds == {"arm", "gripper", "conveyor", "table", "shelf", "bin", "crate", "mobile_base"}
+    categories = api.ok(api.get("/catalog/categories"))["categories"]
+    assert sum(c["count"] for c in categories) == everything["total"]
+    furniture = api.ok(api.get("/catalog", params={"category": "furniture"}))["items"]
+    assert furniture and all(item["category"] == "furniture" for item in furniture)
+    assert [i["slug"] for i in api.ok(api.get("/catalog", params={"q": "conveyor"}))["items"]] == [
+        "belt-conveyor"
+    ]
+    second = api.ok(api.get("/catalog", params={"limit": 2, "offset": 2}))["items"]
+    assert second == everything["items"][2:4]
+    assert api.ok(api.get("/catalog/belt-conveyor"))["item"]["kind"] == "conveyor"
+    nested_error(api.get("/catalog/no-such-thing"), 404, "asset_not_found")
