@@ -201,6 +201,14 @@ class EventDispatcher:
         return object()
 
 
+_CONTEXT: list[UsdContext] = []
+
+
+def omni_usd_context() -> UsdContext:
+    """The one USD context `omni.usd.get_context()` returns (after `install`)."""
+    return _CONTEXT[0]
+
+
 def _module(name: str, **attrs: Any) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
@@ -249,6 +257,7 @@ def install() -> None:
     actions = _module("omni.kit.actions.core", get_action_registry=lambda: registry)
 
     context = UsdContext()
+    _CONTEXT[:] = [context]
     commands = _module(
         "omni.kit.commands",
         Command=Command,

@@ -154,6 +154,35 @@ def test_payload_and_open_modes(
     assert controller.state.loaded == () and controller.state.status is Status.IDLE
 
 
+def test_open_as_stage_asks_before_discarding_unsaved_edits(
+    make_controller: ControllerFactory, small_scene: Scene, tmp_path: Path
+) -> None:
+    stage = Usd.Stage.CreateNew(str(tmp_path / "work.usda"))
+    stage.DefinePrim("/World/MyRobot", "Xform")  # unsaved work
+    port = UsdStagePort(stage)
+    controller = make_controller(port=port)
+    controller.refresh()
+    controller.select(small_scene.id)
+    controller.load(LoadMode.OPEN)
+    error = controller.state.error
+    assert error is not None and error.kind is ErrorKind.UNSAVED and error.can_retry
+    assert error.retry_label == "Open anyway (discard changes)"
+    assert port.stage is stage and stage.GetPrimAtPath("/World/MyRobot"), "nothing was opened"
+
+    controller.retry()  # the user chose to discard
+    (opened,) = controller.state.loaded
+    assert controller.state.error is None and opened.prim_path is None
+    assert port.stage is not stage and not port.stage.GetPrimAtPath("/World/MyRobot")
+
+    stage.Save()  # saved work is not asked about
+    again = UsdStagePort(stage)
+    controller = make_controller(port=again)
+    controller.refresh()
+    controller.select(small_scene.id)
+    controller.load(LoadMode.OPEN)
+    assert controller.state.error is None and again.stage is not stage
+
+
 def test_remove_deletes_the_prim_or_forgets_one_already_gone(
     make_controller: ControllerFactory, small_scene: Scene
 ) -> None:

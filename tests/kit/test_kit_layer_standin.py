@@ -69,12 +69,48 @@ if MODE == "server":
     report["placements"] = [r.row.asset_name for r in placements.get_item_children()]
     report["reference_enabled_after"] = by_id["reference"].enabled
     report["count"] = by_id["count"].text
+    report["commands"] = sorted(omni_standin.COMMANDS)
+    by_id["reference"].click()
+    loaded = by_id["loaded"].model
+    loop.run_until_complete(until(lambda: len(loaded.get_item_children()) == 1))
+    stage = omni_standin.omni_usd_context().stage
+    path = loaded.get_item_children()[0].row.prim_path
+    report["undo_stack"] = [type(c).__name__ for c in omni_standin.UNDO_STACK]
+    report["added"] = bool(stage.GetPrimAtPath(path))
+    omni_standin.UNDO_STACK[-1].undo()  # Ctrl+Z
+    report["after_undo"] = [bool(stage.GetPrimAtPath(p)) for p in (path, "/World/Gizmo")]
+    omni_standin.UNDO_STACK[-1].do()  # Ctrl+Shift+Z
+    report["after_redo"] = stage.GetPrimAtPath(path).GetAttribute("gizmo:loadMode").Get()
+    omni_standin.ACTIONS[(EXT_NAME, ACTION_TOGGLE)]()  # hide and show: the list is re-checked
+    omni_standin.ACTIONS[(EXT_NAME, ACTION_TOGGLE)]()
+    report["loaded_after_redo"] = len(loaded.get_item_children())
+    from pxr import Usd
+    omni_standin.omni_usd_context().stage = Usd.Stage.CreateInMemory()  # File > New
+    omni_standin.OBSERVERS["stage:opened"](None)
+    report["loaded_after_new_stage"] = len(loaded.get_item_children())
+    models = [window._filter, window._auto_sync]
 else:
     report["unavailable"] = by_id["unavailable"].text
 ext.on_shutdown()
 report["left"] = {"menus": [i.name for i in omni_standin.MENUS[MENU]],
                   "actions": list(map(list, omni_standin.ACTIONS)),
-                  "windows": list(omni_standin.WINDOWS), "show_fns": list(omni_standin.SHOW_FNS)}
+                  "windows": list(omni_standin.WINDOWS), "show_fns": list(omni_standin.SHOW_FNS),
+                  "commands": sorted(omni_standin.COMMANDS)}
+if MODE == "server":
+    report["callbacks_left"] = sum(m.callbacks for m in models)
+
+# An on_startup that fails half-way (here: the menu) must still be undone by on_shutdown.
+def broken(items, menu):
+    raise RuntimeError("menu registration failed")
+sys.modules["omni.kit.menu.utils"].add_menu_items = broken
+half = package.GizmoScenesExtension()
+try:
+    half.on_startup("gizmo.scenes-0.2.0")
+except RuntimeError as exc:
+    report["startup_failed"] = str(exc)
+half.on_shutdown()
+report["left_after_failed_startup"] = {"actions": list(map(list, omni_standin.ACTIONS)),
+                                       "commands": sorted(omni_standin.COMMANDS)}
 print(json.dumps(report))
 """
 
@@ -97,7 +133,15 @@ def _assert_enabled_then_cleaned_up(report: dict[str, Any]) -> None:
     assert report["menu"] == "Gizmo Scenes"
     assert report["action"] == ["gizmo.scenes", "toggle_window"]
     assert report["ticked_before"] is False and report["ticked_after"] is True
-    assert report["left"] == {"menus": [], "actions": [], "windows": [], "show_fns": []}
+    assert report["left"] == {
+        "menus": [],
+        "actions": [],
+        "windows": [],
+        "show_fns": [],
+        "commands": [],
+    }
+    assert report["startup_failed"] == "menu registration failed"
+    assert report["left_after_failed_startup"] == {"actions": [], "commands": []}
 
 
 def test_standin_panel_drives_the_real_controller(kit_server: LocalServer, tmp_path: Path) -> None:
@@ -120,6 +164,12 @@ def test_standin_panel_drives_the_real_controller(kit_server: LocalServer, tmp_p
     assert report["count"].endswith("scenes") and report["count"].startswith(
         f"{len(report['scenes'])} of "
     )
+    assert report["commands"] == ["AddGizmoScene", "RemoveGizmoScene", "SyncGizmoScene"]
+    assert report["undo_stack"] == ["AddGizmoSceneCommand"] and report["added"]
+    assert report["after_undo"] == [False, False], "Ctrl+Z takes back the prim and /World/Gizmo"
+    assert report["after_redo"] == "reference" and report["loaded_after_redo"] == 1
+    assert report["loaded_after_new_stage"] == 0, "the list follows File > New"
+    assert report["callbacks_left"] == 0, "the window removes its model callbacks"
 
 
 @pytest.mark.parametrize("mode", ["unavailable"])
