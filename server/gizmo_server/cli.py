@@ -20,6 +20,9 @@ from .app import create_app
 from .auth import generate_api_key, validate_key
 from .demo import DEMO_API_KEY, seed_demo
 from .faults import KINDS, parse_spec
+from .gen2.accounts import is_gen2_key
+from .gen2.demo import GEN2_DEMO_API_KEY, seed_gen2_demo
+from .gen2.runtime import Gen2Settings
 from .runner import bind_socket, make_server
 from .service import Service, Settings
 
@@ -83,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=_key,
         metavar="KEY",
-        help="accept this key as an account of its own (repeatable)",
+        help="accept this key as an account of its own (repeatable; a key starting gzm_k1_ is "
+        "an account of the newer 'jobs' API generation)",
     )
     parser.add_argument(
         "--keys-file",
@@ -94,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help=f"seed the demo account (key {DEMO_API_KEY}) with the demo scenes",
+        help=f"seed the demo accounts (keys {DEMO_API_KEY} and {GEN2_DEMO_API_KEY}) with the "
+        "demo scenes",
     )
     parser.add_argument(
         "--generation-delay",
@@ -129,6 +134,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliver exports as ZIP archives (the file plus a README), as the hosted service may",
     )
     parser.add_argument(
+        "--job-seconds",
+        type=_non_negative,
+        default=1.5,
+        metavar="SECONDS",
+        help="about how long a job of the jobs generation runs; 0 = no waits (default 1.5)",
+    )
+    parser.add_argument(
+        "--gen2-rate-limit",
+        type=_per_minute,
+        default=100,
+        metavar="PER_MINUTE",
+        help="requests per minute per gzm_k1_ key, as the hosted service (default 100)",
+    )
+    parser.add_argument(
+        "--gen2-credits",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="starting credits of each new gzm_k1_ account (default 1000)",
+    )
+    parser.add_argument(
+        "--ping-interval",
+        type=_positive,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds without job events before an SSE ping (default 1)",
+    )
+    parser.add_argument(
         "--fault-slow-seconds",
         type=_non_negative,
         default=2.0,
@@ -153,7 +186,7 @@ def _read_keys_file(path: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    keys: list[str] = [DEMO_API_KEY] if args.demo else []
+    keys: list[str] = [DEMO_API_KEY, GEN2_DEMO_API_KEY] if args.demo else []
     try:
         if args.keys_file is not None:
             keys += _read_keys_file(args.keys_file)
@@ -178,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             fault_seed=args.fault_seed,
             slow_seconds=args.fault_slow_seconds,
             zip_exports=args.zip_exports,
+            gen2=Gen2Settings(
+                args.job_seconds, args.gen2_rate_limit, args.gen2_credits, args.ping_interval
+            ),
         )
         try:
             sock = bind_socket(args.host, args.port)
@@ -189,9 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not keys and existing == 0:
             keys = [generate_api_key()]
         for key in keys:
-            service.accounts.register(key)
+            if is_gen2_key(key):
+                service.gen2.accounts.register(key)
+            else:
+                service.accounts.register(key)
         if args.demo:
             seed_demo(service)
+            seed_gen2_demo(service.gen2)
         service.start()
 
         host, port = sock.getsockname()[:2]
@@ -203,7 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  API docs:  {base_url}/docs",
             f"  data:      {data_dir}",
         ]
-        lines += [f"  API key:   {key}" for key in keys]
+        lines += [f"  API key:   {key}" for key in keys if not is_gen2_key(key)]
+        lines += [
+            f"  jobs key:  {key}  (the newer jobs generation)" for key in keys if is_gen2_key(key)
+        ]
         if not keys:
             lines.append(
                 f"  accounts:  {existing} existing (keys are stored hashed; use the ones printed "

@@ -15,6 +15,7 @@ import requests
 
 from gizmo_server.cli import main
 from gizmo_server.demo import DEMO_API_KEY, DEMO_SCENE_NAME
+from gizmo_server.gen2.demo import GEN2_DEMO_API_KEY
 
 
 @contextmanager
@@ -53,6 +54,26 @@ def test_demo_prints_its_fixed_key_and_serves_the_demo_scene() -> None:
         assert any("not the real Gizmo" in line for line in lines)
         names = [s["name"] for s in _get(base_url, "/scenes", DEMO_API_KEY).json()["scenes"]]
         assert DEMO_SCENE_NAME in names
+
+
+def test_demo_also_serves_the_jobs_generation_with_its_own_key() -> None:
+    with running("--demo", "--job-seconds", "0") as (base_url, _, lines):
+        assert f"  jobs key:  {GEN2_DEMO_API_KEY}  (the newer jobs generation)" in lines
+        whoami = _get(base_url, "/whoami", GEN2_DEMO_API_KEY)
+        assert whoami.status_code == 200 and whoami.headers["X-RateLimit-Limit"] == "100"
+        assert _get(base_url, "/scenes", GEN2_DEMO_API_KEY).json()["total"] == 2
+
+
+def test_a_gzm_k1_key_is_an_account_of_the_jobs_generation(tmp_path: Path) -> None:
+    key = "gzm_k1_cli_test_account_key"
+    with running("--data", str(tmp_path), "--api-key", key, "--gen2-credits", "7") as (
+        base_url,
+        keys,
+        _,
+    ):
+        assert keys == []  # no alpha key was asked for
+        assert _get(base_url, "/whoami", key).json()["user"]["credits"] == 7
+        assert _get(base_url, "/whoami", "gzm_k1_some_other_key_here").status_code == 401
 
 
 def test_without_a_key_one_is_generated_and_kept_in_the_data_dir(tmp_path: Path) -> None:
