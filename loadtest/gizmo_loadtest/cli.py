@@ -25,6 +25,7 @@ from .options import (
     add_options,
     artifacts_dir,
     check_options,
+    ray_address,
     target_filters,
     worker_count,
 )
@@ -105,15 +106,15 @@ def _offline(args: argparse.Namespace, options: CheckOptions) -> Report:
             "The offline check needs both --file EXPORT and --scene-json SCENE.json",
             hint="Save the scene with `gizmo --json scenes show SCENE_ID > scene.json`.",
         )
-    if scene_ids or match or _hosted(args):
+    if scene_ids or match or _hosted(args) or ray_address(args):
         raise LoadtestInputError(
             "--file checks downloaded exports; it cannot be combined with "
-            "--scene, --match, --hosted, --api-key or --base-url"
+            "--scene, --match, --hosted, --api-key, --base-url or --ray"
         )
     scene = read_scene_json(args.scene_json)
     from .runner import check_files, new_report
 
-    report = new_report("offline: " + ", ".join(str(f) for f in args.file), 1, options)
+    report = new_report("offline: " + ", ".join(str(f) for f in args.file), options)
     with tempfile.TemporaryDirectory(prefix="gizmo-loadtest-") as workdir:
         result = check_files(args.file, scene, options, artifacts_dir(args), Path(workdir))
     report.scenes.append(result)
@@ -149,22 +150,31 @@ def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
             print(f"error: nothing to check: {what}", file=sys.stderr)
             return None
         ids = [s.id for s in scenes]
+        finished: list[str] = []
+
+        def progress(result: SceneResult) -> None:
+            finished.append(result.scene_id)
+            _progress(args, len(finished), len(ids), result)
+
         return run(
             target,
             ids,
             options,
             worker_count(args),
             artifacts_dir(args),
-            on_result=lambda r: _progress(args, ids.index(r.scene_id) + 1, len(ids), r),
+            on_result=progress,
+            ray=ray_address(args),
         )
 
 
-def _progress(args: argparse.Namespace, index: int, total: int, result: SceneResult) -> None:
+def _progress(args: argparse.Namespace, done: int, total: int, result: SceneResult) -> None:
+    """One line per finished scene (in the order they finish), with the node on a cluster."""
     if args.json:
         return
     cases = ", ".join(f"{r.format} {outcome(r)}" for r in result.results.values())
+    where = f" on node {result.node}" if ray_address(args) else ""
     print(
-        f"[{index}/{total}] {result.scene_id} {result.scene_name}: {cases} "
-        f"({result.seconds:.2f} s)",
+        f"[{done}/{total}] {result.scene_id} {result.scene_name}: {cases} "
+        f"({result.seconds:.2f} s{where})",
         file=sys.stderr,
     )

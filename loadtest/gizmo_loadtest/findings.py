@@ -7,6 +7,7 @@ JSON through `to_json`. A check that fails returns a `Finding`; it never raises.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,8 @@ class SceneResult:
     thumbnail: str | None = None
     process: int = field(default_factory=os.getpid)
     """The process that checked the scene (which worker, when a run is parallel)."""
+    node: str = field(default_factory=socket.gethostname)
+    """The machine that checked it: its host name, or the Ray node id on a cluster."""
 
     @property
     def passed(self) -> bool:
@@ -127,6 +130,7 @@ class SceneResult:
             "passed": self.passed,
             "seconds": self.seconds,
             "process": self.process,
+            "node": self.node,
             "thumbnail": self.thumbnail,
             "results": {name: r.to_json() for name, r in self.results.items()},
         }

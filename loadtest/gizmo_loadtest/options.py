@@ -18,6 +18,7 @@ __all__ = [
     "add_options",
     "artifacts_dir",
     "check_options",
+    "ray_address",
     "target_filters",
     "worker_count",
 ]
@@ -93,7 +94,13 @@ _OPTIONS: dict[str, dict[str, Any]] = {
         "type": _int_at_least(1),
         "default": 1,
         "metavar": "N",
-        "help": "check scenes in N processes, this one included (default: 1)",
+        "help": "check scenes in N local processes (default: 1, this process); with "
+        "--ray local, the local Ray instance's CPUs",
+    },
+    "ray": {
+        "metavar": "ADDRESS",
+        "help": "check scenes as Ray tasks on the cluster at ADDRESS (auto or HOST:PORT), or on a "
+        "local one started for the run (local); needs `pip install 'gizmo-sim[distributed]'`",
     },
     "steps": {
         "type": _int_at_least(0),
@@ -171,6 +178,12 @@ def target_filters(values: argparse.Namespace, prefix: str = "") -> tuple[list[s
 
 def worker_count(values: argparse.Namespace, prefix: str = "") -> int:
     value: int = _get(values, prefix, "workers")
+    return value
+
+
+def ray_address(values: argparse.Namespace, prefix: str = "") -> str | None:
+    """The `--ray` address (`auto`, `local`, HOST:PORT), None to run on this machine only."""
+    value: str | None = _get(values, prefix, "ray")
     return value
 
 

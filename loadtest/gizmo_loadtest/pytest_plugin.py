@@ -12,6 +12,7 @@ artifacts directory like ``gizmo loadtest``'s.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Generator, Iterable
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,11 +21,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .findings import CROSS
-from .options import add_options, artifacts_dir, check_options, target_filters, worker_count
+from .options import (
+    add_options,
+    artifacts_dir,
+    check_options,
+    ray_address,
+    target_filters,
+    worker_count,
+)
 
 if TYPE_CHECKING:
+    from .engines import Checks
+    from .fetch import Target
     from .findings import FormatResult, Report
-    from .runner import Scheduler
 
 PREFIX = "gizmo-loadtest-"
 _DEST_PREFIX = PREFIX.replace("-", "_")
@@ -52,41 +61,83 @@ class FindingsFailure(Exception):
     """A case failed with findings (shown one per line instead of a traceback)."""
 
 
+_TARGET_KEY = "gizmo_loadtest_target"
+_RESULTS_KEY = "gizmo_loadtest_results"
+
+
 class _State:
-    """One enabled session: the target, the scheduler, and the report being built."""
+    """One enabled session: the target, the checks, and the report being built.
+
+    Under pytest-xdist the controller starts the one local server (so every worker collects the
+    same scene ids) and hands its address to the workers; each worker checks the scenes of the
+    cases it is given, in its own process, and sends its results back for the one report the
+    controller writes.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.options = check_options(config.option, _DEST_PREFIX)
         self.artifacts = artifacts_dir(config.option, _DEST_PREFIX)
+        self.worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
+        self.controller = self.worker_input is None and _xdist_distributes(config)
         self._stack = ExitStack()
-        self.scheduler: Scheduler | None = None
+        self.checks: Checks | None = None
         self.report: Report | None = None
         self.report_paths: tuple[Path, Path] | None = None
+        self.target: Target | None = None
 
-    def collect(self, session: pytest.Session) -> list[pytest.Item]:
+    def resolve_target(self) -> Target:
+        """The account under test; the embedded demo server is started here on first use."""
+        if self.target is not None:
+            return self.target
         from gizmo_client.config import resolve_settings
         from gizmo_client.errors import GizmoError
 
-        from .fetch import Target, local_target, select_scenes
-        from .runner import Scheduler, new_report
+        from .fetch import Target, local_target
+
+        if self.worker_input is not None:
+            given = self.worker_input[_TARGET_KEY]
+            cache = Path(given["cache_dir"]) if given["cache_dir"] else None
+            self.target = Target(given["base_url"], given["api_key"], cache)
+        elif self.config.getoption("gizmo_loadtest_hosted"):
+            try:
+                settings = resolve_settings()
+            except GizmoError as exc:
+                raise pytest.UsageError(f"gizmo loadtest: {exc}") from exc
+            self.target = Target(settings.base_url, settings.api_key, settings.cache_dir)
+        else:
+            self.target = self._stack.enter_context(local_target())
+        return self.target
+
+    def worker_target(self) -> dict[str, Any]:
+        """What an xdist worker needs to reach the same account (and cache) as the controller."""
+        target = self.resolve_target()
+        cache = str(target.cache_dir) if target.cache_dir is not None else None
+        return {"base_url": target.base_url, "api_key": target.api_key, "cache_dir": cache}
+
+    def collect(self, session: pytest.Session) -> list[pytest.Item]:
+        from gizmo_client.errors import GizmoError
+
+        from .engines import Checks, make_engine
+        from .fetch import select_scenes
+        from .runner import new_report
 
         scene_ids, match = target_filters(self.config.option, _DEST_PREFIX)
+        target = self.resolve_target()
         try:
-            if self.config.getoption("gizmo_loadtest_hosted"):
-                settings = resolve_settings()
-                target = Target(settings.base_url, settings.api_key, settings.cache_dir)
-            else:
-                target = self._stack.enter_context(local_target())
             with target.client() as client:
                 scenes = select_scenes(client, scene_ids, match)
+            engine = make_engine(
+                target,
+                self.options,
+                self.artifacts,
+                worker_count(self.config.option, _DEST_PREFIX),
+                ray_address(self.config.option, _DEST_PREFIX),
+            )
         except GizmoError as exc:
             raise pytest.UsageError(f"gizmo loadtest: {exc}") from exc
-        workers = worker_count(self.config.option, _DEST_PREFIX)
-        self.scheduler = self._stack.enter_context(
-            Scheduler(target, self.options, workers, self.artifacts)
-        )
-        self.report = new_report(target.base_url, workers, self.options)
+        self.checks = self._stack.enter_context(Checks(engine, self.options.formats))
+        self.report = new_report(target.base_url, self.options, engine.workers, engine.description)
         formats = list(self.options.formats)
         if len(formats) > 1:
             formats.append(CROSS)
@@ -104,23 +155,53 @@ class _State:
         return items
 
     def start(self, items: Iterable[pytest.Item]) -> None:
-        if self.scheduler is not None:
+        """Start every selected scene at once; an xdist worker instead checks each scene when
+        its first case arrives (it does not know which cases it will be given)."""
+        if self.checks is not None and self.worker_input is None:
             ids = [i.scene_id for i in items if isinstance(i, LoadtestCase)]
-            self.scheduler.submit(list(dict.fromkeys(ids)))
+            self.checks.submit(ids)
 
     def result(self, scene_id: str, fmt: str) -> FormatResult | None:
-        assert self.scheduler is not None, "cases run only after collection"
-        return self.scheduler.result(scene_id).results.get(fmt)
+        assert self.checks is not None, "cases run only after collection"
+        result = self.checks.result(scene_id)
+        if self.worker_input is not None:
+            result.node = str(self.worker_input.get("workerid", result.node))
+        return result.results.get(fmt)
 
     def finish(self, items: Iterable[pytest.Item]) -> None:
-        from .runner import write_reports
-
-        if self.scheduler is None or self.report is None:
+        if self.checks is None or self.report is None:
             return
         ran = [i.scene_id for i in items if isinstance(i, LoadtestCase) and i.ran]
-        self.report.scenes = [self.scheduler.result(s) for s in dict.fromkeys(ran)]
-        self.report.elapsed_seconds = self.scheduler.elapsed()
-        if self.report.scenes:
+        self.report.scenes = [self.checks.result(s) for s in dict.fromkeys(ran)]
+        self.report.elapsed_seconds = self.checks.elapsed()
+        if self.worker_input is not None:
+            output = {"scenes": self.report.scenes, "elapsed": self.report.elapsed_seconds}
+            self.config.workeroutput[_RESULTS_KEY] = pickle.dumps(output)  # type: ignore[attr-defined]
+        else:
+            self.write()
+
+    def worker_done(self, output: dict[str, Any]) -> None:
+        """The controller files one xdist worker's results."""
+        if _RESULTS_KEY not in output:
+            return
+        given = pickle.loads(output[_RESULTS_KEY])
+        if self.report is None:
+            from .runner import new_report
+
+            workers = int(self.config.getoption("numprocesses") or 1)
+            target = self.resolve_target().base_url
+            self.report = new_report(
+                target, self.options, workers, f"pytest-xdist, {workers} workers"
+            )
+        self.report.scenes += given["scenes"]
+        self.report.elapsed_seconds = max(self.report.elapsed_seconds, given["elapsed"])
+
+    def write(self) -> None:
+        from .runner import write_reports
+
+        if self.report is not None and self.report.scenes:
+            if self.controller:  # workers answer in any order
+                self.report.scenes.sort(key=lambda s: (s.scene_name, s.scene_id))
             self.report_paths = write_reports(self.report, self.artifacts)
 
     def close(self) -> None:
@@ -188,15 +269,53 @@ def _state(config: pytest.Config) -> _State | None:
     return config.stash.get(_STATE, None)
 
 
+def _xdist_distributes(config: pytest.Config) -> bool:
+    """True in the controller of a `pytest -n N` run (xdist's `--dist` is set for it)."""
+    dist = config.getoption("dist", "no")
+    return bool(dist and dist != "no" and not config.getoption("collectonly"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("gizmo_loadtest"):
         return
-    if hasattr(config, "workerinput") or config.getoption("numprocesses", None):
+    state = _State(config)
+    distributed = state.controller or state.worker_input is not None
+    if distributed and (
+        worker_count(config.option, _DEST_PREFIX) > 1 or ray_address(config.option, _DEST_PREFIX)
+    ):
         raise pytest.UsageError(
-            "--gizmo-loadtest runs scenes in parallel itself: use --gizmo-loadtest-workers N "
-            "instead of pytest-xdist's -n"
+            "--gizmo-loadtest: give either pytest-xdist's -n or --gizmo-loadtest-workers / "
+            "--gizmo-loadtest-ray, not both (each spreads the scenes over processes)"
         )
-    config.stash[_STATE] = _State(config)
+    config.stash[_STATE] = state
+    if state.controller:
+        state.resolve_target()  # one server for every worker, started before they are
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: tell each worker where the account under test is."""
+    state = _state(node.config)
+    if state is not None:
+        node.workerinput[_TARGET_KEY] = state.worker_target()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` (xdist's `--dist load`): keep a scene's cases on one worker, which checks the
+    scene once for all of them. Another `--dist` mode is left as chosen."""
+    if _state(config) is None or config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    return LoadScopeScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    state = _state(node.config)
+    if state is not None:
+        state.worker_done(getattr(node, "workeroutput", {}))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -224,7 +343,11 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = _state(session.config)
-    if state is not None:
+    if state is None:
+        return
+    if state.controller:
+        state.write()
+    else:
         state.finish(session.items)
 
 

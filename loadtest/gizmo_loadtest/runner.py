@@ -1,24 +1,15 @@
-"""Run the checks: per scene, fetch each format, check it, compare the formats; scenes in
-parallel worker processes when asked to.
+"""Run the checks: per scene, fetch each format, check it, compare the formats.
 
-`Scheduler` is the one way scenes get checked (the CLI's `run` and the pytest plugin both use
-it). With one worker, scenes are checked in this process, lazily, when their result is asked for.
+Where scenes get checked (this process, local processes, a Ray cluster) is `engines`' concern;
+`run` and the pytest plugin both go through `engines.Checks`.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 from gizmo_client.errors import GizmoError
 from gizmo_client.models import Scene
@@ -26,6 +17,7 @@ from gizmo_client.models import Scene
 from .checks_cross import check_cross
 from .checks_mjcf import check_mjcf
 from .checks_usd import check_usd
+from .engines import Checks, InProcess, make_engine
 from .fetch import LoadtestInputError, Target, detect_format, unpack_export
 from .findings import CROSS, MJCF, USD, Finding, FormatResult, Report, SceneResult
 from .options import CheckOptions
@@ -34,12 +26,12 @@ from .report_html import write_html
 from .report_json import write_json
 
 __all__ = [
-    "Scheduler",
     "check_export",
     "check_files",
     "check_scene",
     "new_report",
     "run",
+    "thumbnail_path",
     "write_reports",
 ]
 
@@ -75,8 +67,13 @@ def _assemble(
     )
 
 
+def thumbnail_path(artifacts: Path, scene_id: str) -> Path:
+    """Where a scene's MuJoCo thumbnail goes in the artifacts directory."""
+    return artifacts / THUMBNAILS / f"{scene_id}.png"
+
+
 def _thumbnail(artifacts: Path | None, scene_id: str) -> Path | None:
-    return artifacts / THUMBNAILS / f"{scene_id}.png" if artifacts is not None else None
+    return thumbnail_path(artifacts, scene_id) if artifacts is not None else None
 
 
 def check_scene(
@@ -139,138 +136,14 @@ def _existing(path: Path | None) -> str | None:
     return str(path) if path is not None and path.is_file() else None
 
 
-def _worker_ready() -> int:
-    """A first task per spawned worker: it returns once the worker has imported everything."""
-    return os.getpid()
-
-
-def _collect(scene_id: str, future: Future[SceneResult], formats: Sequence[str]) -> SceneResult:
-    """A worker's result; a worker that died (segfault, out of memory) fails every format of
-    the scene with the reason (so each case, the pytest plugin's too, says why)."""
-    try:
-        return future.result()
-    except BrokenProcessPool as exc:
-        crash = Finding(
-            "crash",
-            f"a worker process died while this scene was being checked ({exc}); "
-            "run with --workers 1 to see which scene brings the checks down",
-        )
-        results = {fmt: FormatResult(fmt, [crash]) for fmt in formats}
-        if len(formats) > 1:
-            results[CROSS] = FormatResult(CROSS, skipped="not compared: the worker died")
-        return SceneResult(scene_id, scene_id, 0, results)
-
-
-class Scheduler:
-    """Checks scenes on demand with `workers` processes: this one and `workers - 1` spawned.
-
-    A spawned worker gets a scene only once it has started (importing pxr and MuJoCo takes it a
-    second or so) and is free, one scene at a time. Until then, and whenever it waits for a
-    result, this process checks pending scenes itself, from the back of the queue while the
-    workers take them from the front. So worker start-up never holds a scene hostage, and a
-    handful of scenes is not slower with more workers than with one.
-    """
-
-    def __init__(
-        self, target: Target, options: CheckOptions, workers: int, artifacts: Path | None
-    ) -> None:
-        self.target = target
-        self.options = options
-        self.workers = workers
-        self.artifacts = artifacts
-        self._lock = threading.Lock()  # the pool's callbacks run in its own thread
-        self._pool: ProcessPoolExecutor | None = None
-        self._pending: deque[str] = deque()
-        self._futures: dict[str, Future[SceneResult]] = {}
-        self._done: dict[str, SceneResult] = {}
-        self.first_started: float | None = None
-        self.last_finished: float | None = None
-
-    def submit(self, scene_ids: Sequence[str]) -> None:
-        """Queue scenes, in order; spawned workers (if any) start now and take them when ready."""
-        self._mark_start()
-        with self._lock:
-            known = set(self._pending) | set(self._futures) | set(self._done)
-            self._pending.extend(s for s in dict.fromkeys(scene_ids) if s not in known)
-        if self.workers < 2 or self._pool is not None:
-            return
-        # spawn, not fork: the parent may run the local server's threads and hold pxr state
-        self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=get_context("spawn"))
-        for _ in range(self.workers - 1):
-            self._pool.submit(_worker_ready).add_done_callback(self._feed)
-
-    def _feed(self, finished: Future[Any]) -> None:
-        """A worker is free (started, or done with a scene): hand it the next pending scene."""
-        with self._lock:
-            if self._pool is None or not self._pending or finished.cancelled():
-                return
-            scene_id = self._pending.popleft()
-            future = self._pool.submit(
-                check_scene, self.target, scene_id, self.options, self.artifacts
-            )
-            self._futures[scene_id] = future
-        future.add_done_callback(self._feed)
-
-    def result(self, scene_id: str) -> SceneResult:
-        """The scene's result: checked here, or by a worker while this process checks others."""
-        self._mark_start()
-        while True:
-            with self._lock:
-                if scene_id in self._done:
-                    return self._done[scene_id]
-                future = self._futures.get(scene_id)
-                if future is None:  # still pending (or never queued): this process takes it
-                    if scene_id in self._pending:
-                        self._pending.remove(scene_id)
-                    here = scene_id
-                elif future.done() or not self._pending:
-                    here = None
-                else:
-                    here = self._pending.pop()
-            if here is not None:
-                self._finish(here, check_scene(self.target, here, self.options, self.artifacts))
-            else:
-                assert future is not None
-                self._finish(scene_id, _collect(scene_id, future, self.options.formats))
-
-    def _finish(self, scene_id: str, result: SceneResult) -> None:
-        with self._lock:
-            self._futures.pop(scene_id, None)
-            self._done[scene_id] = result
-        self.last_finished = time.perf_counter()
-
-    def elapsed(self) -> float:
-        if self.first_started is None or self.last_finished is None:
-            return 0.0
-        return self.last_finished - self.first_started
-
-    def _mark_start(self) -> None:
-        if self.first_started is None:
-            self.first_started = time.perf_counter()
-
-    def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None  # `_feed` hands out nothing from now on
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> Scheduler:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def new_report(target: str, workers: int, options: CheckOptions) -> Report:
+def new_report(
+    target: str, options: CheckOptions, workers: int = 1, engine: str = InProcess.description
+) -> Report:
+    """An empty report; `engine` says where the scenes are checked (`Engine.description`)."""
     return Report(
         target=target,
         workers=workers,
-        settings=options.to_json(),
+        settings={**options.to_json(), "engine": engine},
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
@@ -282,17 +155,22 @@ def run(
     workers: int = 1,
     artifacts: Path | None = None,
     on_result: Callable[[SceneResult], None] | None = None,
+    ray: str | None = None,
 ) -> Report:
-    """Check every scene; `on_result` sees each result as it arrives (in the given order)."""
-    report = new_report(target.base_url, workers, options)
-    with Scheduler(target, options, workers, artifacts) as scheduler:
-        scheduler.submit(scene_ids)
-        for scene_id in scene_ids:
-            result = scheduler.result(scene_id)
-            report.scenes.append(result)
+    """Check every scene in `workers` local processes, or as Ray tasks at `ray` (an address,
+    `auto` or `local`); `on_result` sees each result as it finishes. The report lists the
+    scenes in the given order."""
+    engine = make_engine(target, options, artifacts, workers, ray)
+    report = new_report(target.base_url, options, engine.workers, engine.description)
+    with Checks(engine, options.formats) as checks:
+        checks.submit(scene_ids)
+        done: dict[str, SceneResult] = {}
+        for result in checks.as_completed():
+            done[result.scene_id] = result
             if on_result is not None:
                 on_result(result)
-        report.elapsed_seconds = scheduler.elapsed()
+        report.elapsed_seconds = checks.elapsed()
+    report.scenes = [done[s] for s in dict.fromkeys(scene_ids)]
     return report
 
 

@@ -195,7 +195,44 @@ def test_unknown_scene_and_empty_match_fail(
 def test_bad_options_exit_2_naming_the_option(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["loadtest", *argv])
-    assert exited.value.code == 2
+    assert main(["loadtest", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIZMO_")}
+    env["GIZMO_CONFIG"] = str(tmp_path / "none.json")
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+
+
+def test_help_does_not_import_ray(tmp_path: Path) -> None:
+    done = _python(
+        "import sys\n"
+        "from gizmo_client.cli import main\n"
+        "for argv in (['--help'], ['loadtest', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('RAY LOADED' if 'ray' in sys.modules else 'no ray')\n",
+        tmp_path,
+    )
+    assert done.stdout.strip().endswith("no ray"), done.stdout + done.stderr
+    assert "--ray ADDRESS" in done.stdout
+
+
+def test_ray_option_without_ray_installed_is_one_clear_line(tmp_path: Path) -> None:
+    """`sys.modules['ray'] = None` makes `import ray` fail as if it were not installed."""
+    done = _python(
+        "import sys\n"
+        "sys.modules['ray'] = None\n"
+        "from gizmo_client.cli import main\n"
+        "sys.exit(main(['loadtest', '--ray', 'local', '--no-thumbnails']))\n",
+        tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--ray needs Ray, which is not installed here" in done.stderr
+    assert "pip install 'gizmo-sim[distributed]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -94,7 +94,41 @@ def test_plugin_failures_carry_the_findings(tmp_path: Path) -> None:
     assert server.api_key not in out
 
 
-def test_plugin_refuses_xdist(tmp_path: Path) -> None:
-    out = _pytest(tmp_path, "--gizmo-loadtest", "-n", "2")
+def test_plugin_under_xdist_runs_every_case_once_with_one_server(tmp_path: Path) -> None:
+    """`pytest -n 2`: the controller's one demo server serves both workers, so they collect the
+    same cases; each case runs once, a scene's cases stay on one worker, one report is written."""
+    junit = tmp_path / "junit.xml"
+    out = _pytest(
+        tmp_path,
+        "-n",
+        "2",
+        "-rA",
+        "--gizmo-loadtest",
+        "--gizmo-loadtest-no-thumbnails",
+        "--gizmo-loadtest-steps=50",
+        f"--gizmo-loadtest-artifacts={tmp_path / 'art'}",
+        f"--junitxml={junit}",
+    )
+    assert out.startswith("exit=0"), out
+    assert "9 passed" in out
+    passed = [line.split()[1] for line in out.splitlines() if line.startswith("PASSED ")]
+    assert len(passed) == 9 and len(set(passed)) == 9, passed
+    cases = _cases(junit)
+    assert len(cases) == 9
+    report = json.loads((tmp_path / "art" / "report.json").read_text())
+    assert sorted(s["name"] for s in report["scenes"]) == [
+        "Mobile Inspection Cell",
+        "Pick Station Beta",
+        "Warehouse Workcell Alpha",
+    ]
+    # each scene checked once, by the worker that ran its cases (loadscope keeps them together)
+    assert {s["id"] for s in report["scenes"]} == {n.split("/")[1].split("::")[0] for n in passed}
+    assert {s["node"] for s in report["scenes"]} <= {"gw0", "gw1"}
+    assert report["workers"] == 2 and report["passed"] is True
+    assert "gizmo loadtest" in out and "3 scene(s), 9 case(s): 9 passed" in out
+
+
+def test_plugin_refuses_xdist_with_its_own_workers(tmp_path: Path) -> None:
+    out = _pytest(tmp_path, "--gizmo-loadtest", "-n", "2", "--gizmo-loadtest-workers", "2")
     assert not out.startswith("exit=0")
-    assert "use --gizmo-loadtest-workers N instead of pytest-xdist's -n" in out
+    assert "give either pytest-xdist's -n or --gizmo-loadtest-workers" in out
