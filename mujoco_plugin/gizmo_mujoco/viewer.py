@@ -5,10 +5,23 @@ MuJoCo's passive viewer has no public reload. Its private `Simulate.load` swaps 
 the open window (camera and window kept, about 0.2-0.5 s); it is reached through the handle's
 private `_sim` weak reference, guarded, and when it is missing or fails the window is closed and
 opened again on the new model with the camera copied over.
+
+Memory: every swap re-creates MuJoCo's GL context for the new model, and on a software
+rasteriser that context's 4096x4096 shadow map (64 MB, never drawn: MuJoCo turns shadows off
+there) and offscreen buffers are heap blocks of tens of MB. `Simulate` also keeps a copy of each
+old model (`m_passive_`, freed only when the window closes). Between those pinned copies glibc
+cannot give the freed big blocks back, so the process grew 15-22 MB per swap. Two measures keep
+it flat (`bench/bench_mujoco.py`): on a software display the shadow map of a model handed to the
+window is shrunk to a token size, and after each swap glibc is asked to return free heap pages
+(`malloc_trim`). What `Simulate` itself keeps (about 1 MB per swap of a 100-placement scene)
+stays until the window closes.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import logging
 import textwrap
 import threading
@@ -19,6 +32,7 @@ from typing import Any
 import mujoco
 import mujoco.viewer
 
+from .display import software_display
 from .errors import ViewerUnavailableError
 from .pacing import RealTime
 from .render import overview_camera
@@ -31,6 +45,7 @@ logger = logging.getLogger("gizmo_mujoco")
 _CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation",
                   "orthographic")  # fmt: skip
 _WRAP = 60
+_TOKEN_SHADOW_SIZE = 32  # texels; the map must exist, but no shadow is drawn from it
 
 
 class PassiveViewer:
@@ -38,7 +53,8 @@ class PassiveViewer:
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, *, in_place: bool = True):
         self.in_place = in_place
-        self.handle, self._threads = _launch(model, data)
+        self._lean = software_display()
+        self.handle, self._threads = _launch(self._fit(model), data)
         self._texts: tuple[str, str] | None = None
         overview = overview_camera(model, data)
         with self.handle.lock():
@@ -46,10 +62,12 @@ class PassiveViewer:
 
     def swap(self, model: mujoco.MjModel, data: mujoco.MjData) -> str:
         """Show `model`/`data` from now on; returns the route taken ("in place" or "reopened")."""
+        self._fit(model)
         load = _private_load(self.handle) if self.in_place else None
         if load is not None:
             try:  # `load` takes the viewer's lock itself: never call it holding lock()
                 load(model, data, "")
+                _release_free_heap()
                 return "in place"
             except Exception as exc:  # a private API: any failure means use the public route
                 logger.warning("in-place viewer swap failed (%s); reopening the window", exc)
@@ -57,11 +75,19 @@ class PassiveViewer:
         _copy_camera(self.handle.cam, camera)
         self.close()
         self.handle, self._threads = _launch(model, data)
+        _release_free_heap()
         with self.handle.lock():
             _copy_camera(camera, self.handle.cam)
         if self._texts is not None:
             self.show_text(*self._texts)
         return "reopened"
+
+    def _fit(self, model: mujoco.MjModel) -> mujoco.MjModel:
+        """Shrink the shadow map where the window draws no shadows (software GL)."""
+        if self._lean:
+            quality = model.vis.quality
+            quality.shadowsize = min(int(quality.shadowsize), _TOKEN_SHADOW_SIZE)
+        return model
 
     def show_text(self, title: str, body: str) -> None:
         """An overlay in the window's top-left corner; long lines are wrapped."""
@@ -98,6 +124,24 @@ def _launch(
             "or use `--backend managed`, which runs under plain python.",
         ) from exc
     return handle, [t for t in threading.enumerate() if t not in before]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None where the C library has none (musl, macOS, Windows)."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is None:
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+def _release_free_heap() -> None:
+    """Give the heap pages freed by a swap back to the system (see the module docstring)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _copy_camera(source: mujoco.MjvCamera, target: mujoco.MjvCamera) -> None:

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
 from PIL import Image, ImageGrab
+from real_scenes import write_real_scene
 
 from gizmo_client import GizmoClient
 from gizmo_client.models import Quaternion, Scene, Vector3
 from gizmo_mujoco.demo import run_demo_viewer
-from gizmo_mujoco.display import display_problem
+from gizmo_mujoco.display import display_problem, software_display
 from gizmo_mujoco.sources import FileSource, SceneSource
 from gizmo_mujoco.viewer import PassiveViewer, run_managed, run_passive
 from gizmo_mujoco.watcher import ReloadEvent, SceneWatcher
@@ -70,7 +71,15 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
         assert event.ok, event.message()
         shown = viewer.handle.m
         new_bodies = [shown.body(b).name for b in range(shown.nbody)]
-        assert f"{added.assets[-1].id}/base" in new_bodies  # the viewer's own model has it
+        ids = [
+            bytes(shown.text_data[a : a + n - 1]).decode()
+            for a, n in zip(shown.text_adr, shown.text_size, strict=True)
+        ]
+        text = ids.index(added.assets[-1].id or "")  # the export's <name>__placement_id entry
+        prefix = (mujoco.mj_id2name(shown, mujoco.mjtObj.mjOBJ_TEXT, text) or "").removesuffix(
+            "placement_id"
+        )
+        assert f"{prefix}base" in new_bodies  # the viewer's own model has it
         assert shown.nbody == watcher.model.nbody and viewer.handle is first_window  # in place
         time.sleep(0.7)  # a few frames with the overlay
         shot = _screenshot(on_display, artifacts_dir / "viewer-after-reload.png")
@@ -79,6 +88,27 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
         stop.set()
         runner.join(timeout=30)
     assert not runner.is_alive() and not failures, failures
+
+
+def test_textured_scene_swaps_in_place_with_the_unused_shadow_map_shrunk(
+    on_display: str, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    """Xvfb draws with llvmpipe, where MuJoCo draws no shadows: the 64 MB shadow map each swap
+    would re-allocate is cut to a token size (the memory itself is measured in bench/)."""
+    assert software_display()
+    scene = write_real_scene(tmp_path)
+    first, second = (mujoco.MjModel.from_xml_path(str(scene.path)) for _ in range(2))
+    assert first.vis.quality.shadowsize == 4096  # MuJoCo's default, before the viewer sees it
+    viewer = PassiveViewer(first, mujoco.MjData(first))
+    try:
+        assert viewer.swap(second, mujoco.MjData(second)) == "in place"
+        assert viewer.handle.m is second and second.vis.quality.shadowsize <= 32
+        viewer.sync()
+        time.sleep(0.5)
+        shot = _screenshot(on_display, artifacts_dir / "viewer-textured.png")
+        assert np.asarray(shot.convert("L"), dtype=float).std() > 10
+    finally:
+        viewer.close()
 
 
 def test_reopening_fallback_keeps_the_camera(on_display: str, artifacts_dir: Path) -> None:
