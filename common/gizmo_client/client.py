@@ -198,8 +198,11 @@ class GizmoClient:
             archive = self.scenes.export_zip(
                 scene.id, fmt, staging / "export.zip", on_progress=on_progress
             )
-            with open(archive, "rb") as handle:
-                fingerprint = "zip-" + hashlib.file_digest(handle, "sha256").hexdigest()
+            digest = hashlib.sha256()
+            with open(archive, "rb") as handle:  # (hashlib.file_digest is 3.11+; Kit has 3.10)
+                while chunk := handle.read(1024 * 1024):
+                    digest.update(chunk)
+            fingerprint = "zip-" + digest.hexdigest()
             return self._cached(
                 scene, fmt, fingerprint, lambda tmp: self._unpack(archive, tmp, fmt)
             )

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,25 @@ with GizmoClient(cache_dir=sys.argv[1]) as client:
 """
 
 
+SCRIPT_JOBS = """
+import json, sys
+from gizmo_client import GizmoClient
+with GizmoClient(cache_dir=sys.argv[1]) as client:
+    job = client.scenes.generate("A table with two bins")
+    events = []
+    client.jobs.wait(job.id, on_event=lambda e: events.append(e.type), timeout=120)
+    first = client.fetch_scene(job.scene_id, "mjcf")
+    again = client.fetch_scene(job.scene_id, "mujoco_mjcf")
+    print(json.dumps({
+        "version": sys.version_info[:2],
+        "generation": client.api_generation.value,
+        "events": events[-2:],
+        "head": first.path.read_bytes()[:8].decode(),
+        "cached": again.from_cache,
+    }))
+"""
+
+
 def _python(version: str) -> str:
     """A working interpreter of `version`: installed by pyenv (selected or not), or on PATH."""
     pyenv = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
@@ -50,11 +70,28 @@ def _python(version: str) -> str:
     pytest.skip(f"python{version} is not installed (pyenv install {version})")
 
 
-@pytest.mark.parametrize("version", ["3.10", "3.12"])
-def test_the_client_works_on_isaac_sims_pythons(
-    local_server: LocalServer, tmp_path: Path, version: str
-) -> None:
-    python = _python(version)
+def _run(python: str, script: str, key: str, server: LocalServer, tmp_path: Path) -> Any:
+    env = {
+        "PYTHONPATH": f"{REPO / 'common'}:{_site(python)}",
+        "GIZMO_API_KEY": key,
+        "GIZMO_BASE_URL": server.base_url,
+        "GIZMO_CONFIG": str(tmp_path / "config.json"),
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [python, "-c", script, str(tmp_path / "cache")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _site(python: str) -> Path:
+    """The client's dependencies for that interpreter, installed once under `.venv/`."""
+    version = python.rsplit("python", 1)[-1]
     site = REPO / ".venv" / f"py{version}-site"
     if not (site / "pydantic").is_dir():
         subprocess.run(
@@ -62,22 +99,24 @@ def test_the_client_works_on_isaac_sims_pythons(
             check=True,
             timeout=300,
         )
-    env = {
-        "PYTHONPATH": f"{REPO / 'common'}:{site}",
-        "GIZMO_API_KEY": local_server.api_key,
-        "GIZMO_BASE_URL": local_server.base_url,
-        "GIZMO_CONFIG": str(tmp_path / "config.json"),
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(
-        [python, "-c", SCRIPT, str(tmp_path / "cache")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    return site
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12"])
+def test_the_client_works_on_isaac_sims_pythons(
+    local_server: LocalServer, tmp_path: Path, version: str
+) -> None:
+    result = _run(_python(version), SCRIPT, local_server.api_key, local_server, tmp_path)
     assert result["version"] == [int(v) for v in version.split(".")]
     assert result["placements"] == 8 and result["magic"] == "PXR-USDC" and result["cached"]
     assert result["rpy"] == pytest.approx([10, 20, 30])
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12"])
+def test_the_jobs_generation_works_on_isaac_sims_pythons(
+    local_server: LocalServer, tmp_path: Path, version: str
+) -> None:
+    result = _run(_python(version), SCRIPT_JOBS, local_server.gen2_api_key, local_server, tmp_path)
+    assert result["version"] == [int(v) for v in version.split(".")]
+    assert result["generation"] == "jobs" and result["events"] == ["job_succeeded", "done"]
+    assert result["head"].startswith("<") and result["cached"]
