@@ -44,8 +44,19 @@ def _body_name(model: mujoco.MjModel, body: int) -> str:
     return mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, body) or f"body #{body}"
 
 
-def _placement_id(name: str) -> str | None:
-    return name.split("/", 1)[0] if "/" in name else None
+def _placement_id(model: mujoco.MjModel, body: int) -> str | None:
+    """A top-level body's placement id: its `<id>/` name prefix, or the `<name>__placement_id`
+    custom text of its `<name>__` prefix (the readable names of the revised contract)."""
+    name = _body_name(model, body)
+    if "/" in name:
+        return name.split("/", 1)[0]
+    text = mujoco.mj_name2id(
+        model, mujoco.mjtObj.mjOBJ_TEXT, name.split("__", 1)[0] + "__placement_id"
+    )
+    if "__" not in name or text < 0:
+        return None
+    start, size = model.text_adr[text], model.text_size[text]
+    return bytes(model.text_data[start : start + size - 1]).decode()
 
 
 def _pose(data: mujoco.MjData, body: int) -> Pose:
@@ -117,7 +128,7 @@ def _check_roots(
     # placed too (reset zeroes them; kinematics alone would leave every light at the origin).
     mujoco.mj_forward(model, data)
     roots = [b for b in range(1, model.nbody) if model.body_parentid[b] == 0]
-    found = [(_placement_id(_body_name(model, b)), b) for b in roots]
+    found = [(_placement_id(model, b), b) for b in roots]
     matching = match(expected_placements(scene), found)
     if matching.by_order and scene.assets:
         result.notes.append(ORDER_NOTE)
@@ -210,4 +221,4 @@ def _body_of_warning(model: mujoco.MjModel, warning: int, index: int) -> int | N
 def _label(model: mujoco.MjModel, body: int, labels: dict[int, str]) -> str | None:
     """The placement a body belongs to (through its top-level ancestor)."""
     root = int(model.body_rootid[body])
-    return labels.get(root, _placement_id(_body_name(model, root)))
+    return labels.get(root, _placement_id(model, root))

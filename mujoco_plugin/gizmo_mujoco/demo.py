@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import mujoco
 import numpy as np
 
 from gizmo_client import GizmoClient
@@ -86,11 +87,23 @@ def _demo_scene(say: Say, poll: float) -> Iterator[tuple[LocalServer, Scene, Sce
         yield server, client.scenes.get(summary.id), watcher
 
 
+def _prefix(model: mujoco.MjModel, placement_id: str) -> str | None:
+    """The placement's name prefix `<readable name>__`, from the export's
+    `<custom><text name="<name>__placement_id" data="<id>"/>` entries."""
+    for i in range(model.ntext):
+        start, size = model.text_adr[i], model.text_size[i]
+        if bytes(model.text_data[start : start + size - 1]).decode() == placement_id:
+            name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_TEXT, i) or ""
+            return name.removesuffix("placement_id")
+    return None
+
+
 def _drive_arm(watcher: SceneWatcher, scene: Scene) -> str | None:
     """Send the scene's first arm to `_ARM_POSE`; returns the name of one joint it moves."""
     arm = next((p for p in scene.assets if p.name == _ARM), None)
     model, data = watcher.model, watcher.data
-    drives = [i for i in range(model.nu) if arm and model.actuator(i).name.startswith(f"{arm.id}/")]
+    prefix = _prefix(model, arm.id) if arm and arm.id else None
+    drives = [i for i in range(model.nu) if prefix and model.actuator(i).name.startswith(prefix)]
     for actuator, target in zip(drives, _ARM_POSE, strict=False):
         low, high = model.actuator_ctrlrange[actuator]
         data.ctrl[actuator] = float(np.clip(target, low, high))
@@ -152,7 +165,7 @@ def run_demo_headless(
                 say(f"  state: {event.report.summary()}")
                 if joint is not None:
                     after = float(watcher.data.joint(joint).qpos[0])
-                    short = joint.split("/", 1)[-1]
+                    short = joint.split("__", 1)[-1]
                     say(f"  arm {short}: {before:.6f} rad just before the swap, {after:.6f} after")
                 _run_for(clock, 1.0)
                 slug = addition.name.lower().replace(" ", "-")

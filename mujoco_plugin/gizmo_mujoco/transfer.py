@@ -256,6 +256,6 @@ def _count(changes: list[Change]) -> str:
 
 
 def _owners(names: Iterable[str]) -> str:
-    """The placements (name prefixes before '/') the names belong to."""
-    owners = sorted({name.split("/", 1)[0] for name in names})
+    """The placements (name prefixes before '__', or '/' in older exports) the names belong to."""
+    owners = sorted({name.split("/", 1)[0].split("__", 1)[0] for name in names})
     return ", ".join(owners[:4]) + (f" and {len(owners) - 4} more" if len(owners) > 4 else "")

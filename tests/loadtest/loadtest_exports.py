@@ -168,13 +168,21 @@ def _parse(src: Path) -> ET.ElementTree[ET.Element]:
     return ET.parse(src)
 
 
+def _id_text(tree: ET.ElementTree[ET.Element], placement: PlacedAsset) -> ET.Element:
+    """The `<custom><text name="<name>__placement_id" data="<id>"/>` of the placement."""
+    return next(t for t in tree.iter("text") if t.get("data") == placement.id)
+
+
+def _prefix(tree: ET.ElementTree[ET.Element], placement: PlacedAsset) -> str:
+    """What the placement's names start with: `<readable name>__`."""
+    return _id_text(tree, placement).get("name", "").removesuffix("placement_id")
+
+
 def _root_body(tree: ET.ElementTree[ET.Element], placement: PlacedAsset) -> ET.Element:
     worldbody = tree.getroot().find("worldbody")
     assert worldbody is not None
-    body = next(
-        b for b in worldbody.findall("body") if b.get("name", "").startswith(f"{placement.id}/")
-    )
-    return body
+    prefix = _prefix(tree, placement)
+    return next(b for b in worldbody.findall("body") if b.get("name", "").startswith(prefix))
 
 
 def mjcf_moved(
@@ -200,7 +208,7 @@ def mjcf_wire_order_quaternion(src: Path, dst: Path, placement: PlacedAsset) -> 
 def mjcf_without_placement(src: Path, dst: Path, placement: PlacedAsset) -> Path:
     """Drop the placement's bodies and everything that refers to them, so it still compiles."""
     tree = _parse(src)
-    prefix = f"{placement.id}/"
+    prefix = _prefix(tree, placement)
     parents = {child: parent for parent in tree.iter() for child in parent}
     doomed = {e for e in tree.iter() if any(v.startswith(prefix) for v in e.attrib.values())}
     for element in doomed:
@@ -226,22 +234,18 @@ def mjcf_unstable(src: Path, dst: Path, placement: PlacedAsset) -> Path:
 
 
 def mjcf_renamed_placement(src: Path, dst: Path, placement: PlacedAsset, new_id: str) -> Path:
-    """Every name of the placement given another id: the API's id is missing, a stranger appears."""
+    """The placement filed under another id: the API's id is missing, a stranger appears."""
     tree = _parse(src)
-    for element in tree.iter():
-        for key, value in element.attrib.items():
-            if value.startswith(f"{placement.id}/"):
-                element.set(key, new_id + value[len(placement.id) :])
+    _id_text(tree, placement).set("data", new_id)
     tree.write(dst)
     return dst
 
 
 def strip_mjcf_placement_ids(src: Path, dst: Path) -> Path:
-    """Every `<placement id>/` name prefix removed (`pla_x/base` becomes `pla_x_base`)."""
+    """The `<custom>` placement ids removed: names alone do not say which placement is which."""
     tree = _parse(src)
-    for element in tree.iter():
-        for key, value in element.attrib.items():
-            if value.startswith("pla_") and "/" in value:
-                element.set(key, value.replace("/", "_", 1))
+    custom = tree.getroot().find("custom")
+    assert custom is not None
+    tree.getroot().remove(custom)
     tree.write(dst)
     return dst

@@ -22,12 +22,23 @@ from gizmo_server.embedded import LocalServer
 POLL = 0.5
 
 
+def _prefix(model: mujoco.MjModel, placement_id: str) -> str:
+    """`<readable name>__`, from the export's `<name>__placement_id` custom text."""
+    for i in range(model.ntext):
+        start, size = model.text_adr[i], model.text_size[i]
+        if bytes(model.text_data[start : start + size - 1]).decode() == placement_id:
+            name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_TEXT, i) or ""
+            return name.removesuffix("placement_id")
+    raise AssertionError(f"the export does not name placement {placement_id}")
+
+
 def _root_body(model: mujoco.MjModel, placement: PlacedAsset) -> int:
-    """The placement's single top-level body, `<placement id>/<root name>`."""
+    """The placement's single top-level body, `<readable name>__<root name>`."""
+    prefix = _prefix(model, placement.id or "")
     roots = [
         b
         for b in range(1, model.nbody)
-        if model.body_parentid[b] == 0 and model.body(b).name.startswith(f"{placement.id}/")
+        if model.body_parentid[b] == 0 and model.body(b).name.startswith(prefix)
     ]
     assert len(roots) == 1, f"{placement.id} should have one top-level body, has {len(roots)}"
     return roots[0]

@@ -83,11 +83,21 @@ def rendered_scene(fmt: str) -> RenderedFile:
 
 
 @functools.cache
-def usd_path(placement_id: str) -> str:
-    """Where the scene export puts placement ``placement_id`` (its readable name under /World)."""
+def export_name(placement_id: str) -> str:
+    """The readable name the scene exports give placement ``placement_id``."""
     placements = scene_placements()
     names = placement_names(p.asset_name for p in placements)
-    return "/World/" + names[[p.placement_id for p in placements].index(placement_id)]
+    return names[[p.placement_id for p in placements].index(placement_id)]
+
+
+def usd_path(placement_id: str) -> str:
+    """Where the USD scene export puts the placement: its readable name under /World."""
+    return f"/World/{export_name(placement_id)}"
+
+
+def mjcf_prefix(placement_id: str) -> str:
+    """What every MJCF name of the placement starts with: its readable name and ``__``."""
+    return f"{export_name(placement_id)}__"
 
 
 def open_usd(data: bytes, directory: Path) -> Usd.Stage:
@@ -126,7 +136,7 @@ def test_asset_export_is_the_asset_alone_at_the_origin(fmt: str, tmp_path: Path)
         ]
     else:
         model = mujoco.MjModel.from_xml_string(rendered.data.decode())
-        prefix = "ast_arm1/" if fmt == "mujoco_mjcf" else ""
+        prefix = "Arm_One_1__" if fmt == "mujoco_mjcf" else ""
         assert model.body(f"{prefix}link1").id > 0
         assert model.njnt == 6
 

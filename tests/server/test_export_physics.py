@@ -56,7 +56,7 @@ def test_every_collider_has_the_friction_of_its_mjcf_geom(key: str, tmp_path: Pa
     assert len(found) == model.ngeom - 1  # every geom but MJCF's floor
     for prim in found:
         material = physics_material(prim)
-        mj = model.geom(f"ast_{key}/{prim.GetName()}")
+        mj = model.geom(f"{key}_1__{prim.GetName()}")
         assert material.GetStaticFrictionAttr().Get() == pytest.approx(mj.friction[0])
         assert material.GetDynamicFrictionAttr().Get() == pytest.approx(mj.friction[0])
         assert material.GetRestitutionAttr().Get() == 0.0  # MuJoCo contacts are inelastic
@@ -105,7 +105,7 @@ def test_joint_velocity_limits_match_urdf_and_armature_matches_mjcf(
         assert limit is not None
         si = math.radians(velocity) if revolute else velocity  # USD: deg/s for revolute
         assert si == pytest.approx(float(limit.get("velocity", "nan")), rel=1e-6)
-        mj = model.joint(f"ast_{key}/{prim.GetName()}")
+        mj = model.joint(f"{key}_1__{prim.GetName()}")
         armature = prim.GetAttribute("physxJoint:armature").Get()
         assert armature == pytest.approx(model.dof_armature[mj.dofadr[0]], rel=1e-6, abs=1e-12)
 

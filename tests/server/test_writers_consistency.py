@@ -22,7 +22,14 @@ from gizmo_server.description import AssetDescription
 from gizmo_server.exports import PlacementInput, render_asset
 from gizmo_server.generator import generate
 
-from .test_export_cases import PROMPTS, open_usd, rendered_scene, scene_placements, usd_path
+from .test_export_cases import (
+    PROMPTS,
+    mjcf_prefix,
+    open_usd,
+    rendered_scene,
+    scene_placements,
+    usd_path,
+)
 
 AXES = {
     "X": np.array([1.0, 0.0, 0.0]),
@@ -154,7 +161,7 @@ def test_rest_pose_of_every_body_agrees_exactly(stage: Usd.Stage, model: mujoco.
             )
             for b in asset.bodies
         }
-        assert_same_poses(usd, mujoco_poses(model, data, f"{pid}/", iter(usd)), atol=1e-6)
+        assert_same_poses(usd, mujoco_poses(model, data, mjcf_prefix(pid), iter(usd)), atol=1e-6)
 
 
 def test_forward_kinematics_agree_at_random_joint_values(
@@ -166,9 +173,9 @@ def test_forward_kinematics_agree_at_random_joint_values(
         asset = generate(placement.prompt)
         for _ in range(5):
             values = random_values(asset, rng)
-            set_joints(model, data, f"{placement.placement_id}/", values)
+            set_joints(model, data, mjcf_prefix(placement.placement_id), values)
             usd = usd_forward_kinematics(stage, placement.placement_id, values)
-            mj = mujoco_poses(model, data, f"{placement.placement_id}/", iter(usd))
+            mj = mujoco_poses(model, data, mjcf_prefix(placement.placement_id), iter(usd))
             # Joint frames are float32 in UsdPhysics; placements reach ~10 m from the origin.
             assert_same_poses(usd, mj, atol=2e-5)
             assert len(usd) == len(asset.bodies)
@@ -180,11 +187,15 @@ def test_usd_fk_would_notice_a_wrong_axis(stage: Usd.Stage, model: mujoco.MjMode
     asset = generate(placement.prompt)
     values = dict.fromkeys((j.name for j in asset.joints), 0.3)
     data = mujoco.MjData(model)
-    set_joints(model, data, f"{placement.placement_id}/", {**values, asset.joints[0].name: -0.3})
+    set_joints(
+        model, data, mjcf_prefix(placement.placement_id), {**values, asset.joints[0].name: -0.3}
+    )
     usd = usd_forward_kinematics(stage, placement.placement_id, values)
     with pytest.raises(AssertionError):
         assert_same_poses(
-            usd, mujoco_poses(model, data, f"{placement.placement_id}/", iter(usd)), atol=2e-5
+            usd,
+            mujoco_poses(model, data, mjcf_prefix(placement.placement_id), iter(usd)),
+            atol=2e-5,
         )
 
 
@@ -194,7 +205,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
         asset = generate(placement.prompt)
         for body in asset.bodies:
             mass = UsdPhysics.MassAPI(stage.GetPrimAtPath(f"{usd_path(pid)}/{body.name}"))
-            mj = model.body(f"{pid}/{body.name}")
+            mj = model.body(mjcf_prefix(pid) + body.name)
             assert mass.GetMassAttr().Get() == pytest.approx(mj.mass[0], rel=1e-6)
             np.testing.assert_allclose(mass.GetCenterOfMassAttr().Get(), mj.ipos, atol=1e-6)
             np.testing.assert_allclose(mass.GetDiagonalInertiaAttr().Get(), mj.inertia, rtol=1e-6)
@@ -202,7 +213,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
             np.testing.assert_allclose(mj.iquat, [1.0, 0.0, 0.0, 0.0])
         for joint in asset.joints:
             prim = stage.GetPrimAtPath(f"{usd_path(pid)}/joints/{joint.name}")
-            mj_joint = model.joint(f"{pid}/{joint.name}")
+            mj_joint = model.joint(mjcf_prefix(pid) + joint.name)
             np.testing.assert_allclose(mj_joint.axis, AXES[prim.GetAttribute("physics:axis").Get()])
             revolute = prim.IsA(UsdPhysics.RevoluteJoint)
             unit = math.degrees(1.0) if revolute else 1.0
@@ -216,7 +227,7 @@ def test_masses_limits_and_gains_agree(stage: Usd.Stage, model: mujoco.MjModel) 
             prim = stage.GetPrimAtPath(f"{usd_path(pid)}/joints/{actuator.joint}")
             unit = math.degrees(1.0) if prim.IsA(UsdPhysics.RevoluteJoint) else 1.0
             drive = UsdPhysics.DriveAPI(prim, "angular" if unit != 1.0 else "linear")
-            mj_act = model.actuator(f"{pid}/{actuator.name}")
+            mj_act = model.actuator(mjcf_prefix(pid) + actuator.name)
             # MuJoCo's bias is -kp*q - kv*qdot (position) or -kv*qdot (velocity actuators).
             assert drive.GetStiffnessAttr().Get() * unit == pytest.approx(
                 -mj_act.biasprm[1], rel=1e-6
@@ -242,7 +253,7 @@ def test_collision_geometry_agrees(stage: Usd.Stage, model: mujoco.MjModel) -> N
             for geom in body.geoms:
                 path = f"{usd_path(placement.placement_id)}/{body.name}/{geom.name}"
                 prim = stage.GetPrimAtPath(path)
-                mj = data.geom(f"{placement.placement_id}/{geom.name}")
+                mj = data.geom(mjcf_prefix(placement.placement_id) + geom.name)
                 world = from_usd(cache.GetLocalToWorldTransform(prim))
                 assert model.geom_type[mj.id] == kinds[prim.GetTypeName()]
                 np.testing.assert_allclose(world[:3, 3], mj.xpos, atol=1e-6)
@@ -277,18 +288,18 @@ def test_urdf_and_mjcf_asset_exports_agree(key: str, tmp_path: Path) -> None:
         values = random_values(asset, rng)
         urdf_data, mjcf_data = mujoco.MjData(urdf), mujoco.MjData(mjcf)
         set_joints(urdf, urdf_data, "", values)
-        set_joints(mjcf, mjcf_data, "ast_x/", values)
+        set_joints(mjcf, mjcf_data, "X_1__", values)
         assert_same_poses(
             mujoco_poses(urdf, urdf_data, "", iter(moving)),
-            mujoco_poses(mjcf, mjcf_data, "ast_x/", iter(moving)),
+            mujoco_poses(mjcf, mjcf_data, "X_1__", iter(moving)),
             atol=1e-9,
         )
     for name in moving:
-        assert urdf.body(name).mass[0] == pytest.approx(mjcf.body(f"ast_x/{name}").mass[0])
+        assert urdf.body(name).mass[0] == pytest.approx(mjcf.body(f"X_1__{name}").mass[0])
         np.testing.assert_allclose(
-            inertia_tensor(urdf, name), inertia_tensor(mjcf, f"ast_x/{name}"), atol=1e-12
+            inertia_tensor(urdf, name), inertia_tensor(mjcf, f"X_1__{name}"), atol=1e-12
         )
     for joint in asset.joints:
         np.testing.assert_allclose(
-            urdf.joint(joint.name).range, mjcf.joint(f"ast_x/{joint.name}").range
+            urdf.joint(joint.name).range, mjcf.joint(f"X_1__{joint.name}").range
         )

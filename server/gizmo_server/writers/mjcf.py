@@ -2,10 +2,13 @@
 
 Conventions (shared/gizmo-api.md Part B, shared/notes/mujoco.md §2, usd.md §5.3):
 - ``<compiler angle="radian">``: every angle in the file is in radians, gains are per radian.
-- Every name of a placement is prefixed ``<placement id>/``; the placement's single top-level body
-  ``<placement id>/<root body>`` sits at the placement pose (``quat`` is scalar-first), so at qpos0
-  its world pose is the placement pose. A free-floating asset puts a ``<freejoint>`` named
-  ``<placement id>/root`` on that body; a fixed-base asset has none (welded to the world).
+- Every name of a placement is prefixed with its readable name and ``__`` (``writers.names``:
+  ``Parallel_Gripper_2__finger_left``; no ``/``, which dm_control's PyMJCF refuses); the
+  placement's single top-level body ``<name>__<root body>`` sits at the placement pose (``quat``
+  is scalar-first), so at qpos0 its world pose is the placement pose. A free-floating asset puts
+  a ``<freejoint>`` named ``<name>__root`` on that body; a fixed-base asset has none (welded to
+  the world). The placement id is kept as ``<custom><text name="<name>__placement_id"
+  data="<placement id>"/>`` (and in a comment before the placement's bodies).
 - A welded base is excluded from contact with the bodies jointed to it: MuJoCo's parent-child
   filter does not apply to bodies welded to the world.
 - Sizes: box half extents, cylinder/capsule (radius, half-length); explicit ``<inertial>`` from
@@ -40,9 +43,11 @@ from gizmo_server.description import (
     Simulation,
     Sphere,
 )
+from gizmo_server.writers.names import SEPARATOR, placement_names
 
-_PREFIX = "\x00"  # stands for "<placement id>/" in a rendered asset template
+_PREFIX = "\x00"  # stands for "<readable name>__" in a rendered asset template
 _POSE = "\x01"  # stands for the root body's pos/quat attributes
+PLACEMENT_ID = "placement_id"  # <custom><text name="<name>__placement_id" data="<id>"/>
 
 _HEADER = """<mujoco model={model}>
   <compiler angle="radian" autolimits="true"/>
@@ -60,15 +65,21 @@ _SPIN_ROLL = (0.005, 0.0001)
 def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
     """The scene as MJCF XML bytes (UTF-8)."""
     templates: dict[int, tuple[str, str, str]] = {}
-    bodies, excludes, actuators = [], [], []
-    for placement in placements:
+    bodies, excludes, actuators, ids = [], [], [], []
+    names = placement_names(p.asset_name for p in placements)
+    for placement, name in zip(placements, names, strict=True):
         key = id(placement.asset)
         if key not in templates:
             templates[key] = _render_asset(placement.asset)
         body, exclude, actuator = templates[key]
-        prefix = placement.placement_id + "/"
+        prefix = name + SEPARATOR
+        ids.append(
+            f'    <text name="{prefix}{PLACEMENT_ID}" data={quoteattr(placement.placement_id)}/>\n'
+        )
         w, x, y, z = placement.rotation.to_wxyz()
         pose = f'pos="{_vec(placement.position)}" quat="{_vec((w, x, y, z))}"'
+        # The id in a comment too: a reader of a cut-off file can tell whose body it was in.
+        bodies.append(f"    <!-- placement {placement.placement_id} -->\n")
         bodies.append(body.replace(_PREFIX, prefix).replace(_POSE, pose))
         excludes.append(exclude.replace(_PREFIX, prefix))
         actuators.append(actuator.replace(_PREFIX, prefix))
@@ -76,6 +87,7 @@ def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
     parts = [_header(model, SIMULATION), *bodies, "  </worldbody>\n"]
     parts += ["  <contact>\n", *excludes, "  </contact>\n"] if any(excludes) else []
     parts += ["  <actuator>\n", *actuators, "  </actuator>\n"] if any(actuators) else []
+    parts += ["  <custom>\n", *ids, "  </custom>\n"] if ids else []
     parts.append("</mujoco>\n")
     return "".join(parts).encode("utf-8")
 
