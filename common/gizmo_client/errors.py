@@ -141,7 +141,10 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    hint = "Check the id (scenes start with scn_, assets with ast_) and the base URL."
+    hint = (
+        "Check the id (alpha: scn_..., ast_...; jobs generation: 16 letters/digits, job_...) "
+        "and the base URL."
+    )
 
 
 class RateLimitError(APIStatusError):

@@ -128,7 +128,12 @@ class Jobs:
             params["after"] = after
             headers["Last-Event-ID"] = str(after)
         path = f"/jobs/{quote(job_id, safe='')}/events"
-        response = self._t.open("GET", path, params=params, headers=headers, stream=True)
+        connect, read = self._t.timeout
+        if deadline is not None:  # a silent stream must not outlast the caller's deadline
+            read = min(read, max(deadline - time.monotonic(), 0.05))
+        response = self._t.open(
+            "GET", path, params=params, headers=headers, stream=True, timeout=(connect, read)
+        )
         with response:
             kind = response.headers.get("Content-Type", "")
             if not kind.startswith("text/event-stream"):

@@ -3,6 +3,7 @@ real MJCF loaded in real MuJoCo and USD in real usd-core, and the faults the ser
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,23 @@ def test_the_key_goes_only_to_the_api(
     jobs_client.fetch_scene(scene_id, "sdf")
     assert sent and all(r.url.startswith(jobs_client.base_url + "/") for r in sent)
     assert all("x-gizmo-service-token" not in {k.lower() for k in r.headers} for r in sent)
+
+
+def test_the_key_is_never_logged_nor_in_an_error(
+    server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with GizmoClient(server.gen2_api_key, server.base_url, cache_dir=tmp_path) as client:
+        server.configure_faults("sse_drop:1.0")  # the reconnect path logs too
+        try:
+            job = client.scenes.generate("A conveyor")
+            client.jobs.wait(job.id, timeout=120)
+        finally:
+            server.configure_faults(None)
+        with pytest.raises(BadRequestError) as info:
+            client.scenes.generate("")
+        text = f"{caplog.text}{info.value}{client!r}{client._transport!r}"
+    assert "resuming events" in caplog.text and server.gen2_api_key not in text
 
 
 @pytest.mark.slow
