@@ -88,6 +88,13 @@ def test_metrics_mismatch_is_reported(export: FetchedScene) -> None:
     assert stage.GetPrimAtPath(loaded.prim_path), "a mismatch warns, it does not refuse"
 
 
+def test_the_metrics_assembler_leaves_only_the_axis_to_warn_about() -> None:
+    scene, stage = usd_ops.Metrics("Z", 1.0), usd_ops.Metrics("Y", 0.01)
+    (axis,) = usd_ops.metrics_warnings(scene, stage, "Scene 'x'", assembled=True)
+    assert "Z-up" in axis and "metersPerUnit" not in axis
+    assert len(usd_ops.metrics_warnings(scene, stage, "Scene 'x'")) == 2
+
+
 def test_unauthored_stage_metrics_fall_back_like_usd(export: FetchedScene) -> None:
     stage = Usd.Stage.CreateInMemory()  # no metadata: USD reads it as Y up, centimetres
     assert usd_ops.stage_metrics(stage) == usd_ops.Metrics("Y", 0.01)

@@ -25,27 +25,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gizmo_client import FetchedScene, GizmoClient
-from gizmo_client.errors import (
-    AssetsNotReadyError,
-    AuthenticationError,
-    ConfigurationError,
-    GizmoConnectionError,
-    GizmoError,
-    GizmoTimeoutError,
-    RateLimitError,
-    ServerError,
-)
+from gizmo_client.errors import AssetsNotReadyError, GizmoError
 from gizmo_client.models import ExportFormat, Scene
 
 from . import settings as panel_settings
-from .data import (
-    LoadedScene,
-    LoadMode,
-    PlacementRow,
-    SceneRow,
-    UnsavedChangesError,
-    UsdFileError,
-)
+from .data import LoadedScene, LoadMode, PlacementRow, SceneRow, UnsavedChangesError
+from .failures import ErrorKind, PanelError, describe
 from .scheduler import Scheduler, TaskHandle
 from .settings import ConnectionSettings, SettingsStore
 
@@ -85,32 +70,11 @@ class Phase(str, Enum):
     SYNC = "sync"
 
 
-class ErrorKind(str, Enum):
-    NO_KEY = "no_key"
-    AUTH = "auth"
-    NOT_READY = "not_ready"
-    NETWORK = "network"
-    FILE = "file"
-    UNSAVED = "unsaved"
-    OTHER = "other"
-
-
 @dataclass(frozen=True)
 class Progress:
     phase: Phase
     text: str
     fraction: float | None = None
-
-
-@dataclass(frozen=True)
-class PanelError:
-    kind: ErrorKind
-    title: str
-    detail: str
-    hint: str
-    can_retry: bool
-    asset_names: tuple[str, ...] = ()
-    retry_label: str = "Retry"
 
 
 @dataclass(frozen=True)
@@ -198,13 +162,6 @@ class _Job:
     def check(self) -> None:
         if self.cancelled.is_set():
             raise Cancelled()
-
-
-KEY_HINT = (
-    "Set GIZMO_API_KEY in the environment before starting Isaac Sim, or paste the key into the "
-    "panel's API key field and press Save (it is kept in Kit's persistent settings; the "
-    "environment variable wins). `gizmo login` on this machine works too."
-)
 
 
 class PanelController:
@@ -433,7 +390,7 @@ class PanelController:
     def _fail(self, exc: BaseException, retry: Callable[[], None] | None) -> None:
         if isinstance(exc, _Unsaved):
             retry = exc.proceed
-        error = self._describe(exc)
+        error = describe(exc, self._connection, self._not_ready_timeout)
         if error.kind is ErrorKind.OTHER and not isinstance(exc, GizmoError):
             logger.error("gizmo.scenes: unexpected failure", exc_info=exc)
         else:
@@ -656,64 +613,3 @@ class PanelController:
             "key_source": c.api_key_source,
             "key_set": c.api_key is not None,
         }
-
-    def _describe(self, exc: BaseException) -> PanelError:
-        """Turn a failure into what the user should read and do."""
-        url = self._connection.base_url or "the default Gizmo API"
-        if isinstance(exc, ConfigurationError):
-            return PanelError(ErrorKind.NO_KEY, "No Gizmo API key", exc.message, KEY_HINT, True)
-        if isinstance(exc, AuthenticationError):
-            source = self._connection.api_key_source
-            return PanelError(
-                ErrorKind.AUTH,
-                "The API key was rejected (HTTP 401)",
-                f"The key from the {source} is not accepted by {url}.",
-                KEY_HINT + " Check that the base URL is the one the key belongs to.",
-                True,
-            )
-        if isinstance(exc, AssetsNotReadyError):
-            names = tuple(exc.asset_names)
-            return PanelError(
-                ErrorKind.NOT_READY,
-                "Assets are still generating",
-                f"Still not ready after {self._not_ready_timeout:.0f} s: "
-                f"{', '.join(names) or exc.message}.",
-                "Wait until every asset of the scene is ready, then press Retry.",
-                True,
-                names,
-            )
-        if isinstance(exc, (GizmoConnectionError, GizmoTimeoutError, ServerError, RateLimitError)):
-            return PanelError(
-                ErrorKind.NETWORK,
-                f"Could not reach Gizmo at {url}",
-                exc.message,
-                exc.hint or "Check the network and the base URL, then press Retry.",
-                True,
-            )
-        if isinstance(exc, GizmoError):
-            return PanelError(ErrorKind.OTHER, "Gizmo request failed", exc.message, exc.hint, True)
-        if isinstance(exc, UnsavedChangesError):
-            return PanelError(
-                ErrorKind.UNSAVED,
-                "The stage has unsaved changes",
-                str(exc),
-                "Save them first (File → Save), or press the button to open the scene anyway "
-                "and discard them.",
-                True,
-                retry_label="Open anyway (discard changes)",
-            )
-        if isinstance(exc, UsdFileError):
-            return PanelError(
-                ErrorKind.FILE,
-                "The scene file could not be used",
-                str(exc),
-                "Nothing was changed in the stage. Press Retry to fetch the scene again.",
-                True,
-            )
-        return PanelError(
-            ErrorKind.OTHER,
-            "Unexpected error",
-            f"{type(exc).__name__}: {exc}",
-            "See the console log for details; please report it.",
-            True,
-        )

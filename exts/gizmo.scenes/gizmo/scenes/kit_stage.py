@@ -31,7 +31,7 @@ class KitStagePort(UsdStagePort):
     """Looks the USD context up on every use, so it always works on the stage Kit shows."""
 
     def __init__(self, context_name: str = "") -> None:
-        super().__init__(Usd.Stage.CreateInMemory())  # never used: `stage` below wins
+        super().__init__(None)  # Kit's USD context holds the stage: see `stage`
         self._context_name = context_name
 
     @property

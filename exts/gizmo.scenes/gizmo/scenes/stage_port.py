@@ -33,7 +33,7 @@ def _stage_key(stage: Usd.Stage) -> tuple[str, str]:
 
 
 class UsdStagePort:
-    def __init__(self, stage: Usd.Stage) -> None:
+    def __init__(self, stage: Usd.Stage | None) -> None:
         self._stage = stage
         self._index: set[str] = set()
         self._indexed: tuple[str, str] | None = None
