@@ -35,7 +35,7 @@ def test_global_options_work_after_the_subcommand(
     out, _ = run(
         capsys, "login", "--base-url", local_server.base_url, "--api-key", local_server.api_key
     )
-    assert out.startswith(f"Logged in to {local_server.base_url};")
+    assert out.startswith(f"Logged in to {local_server.base_url} (alpha API generation);")
     assert json.loads((tmp_path / "config.json").read_text())["base_url"] == local_server.base_url
 
 

@@ -129,7 +129,7 @@ def test_fetch_names_the_assets_to_wait_for_and_waits_with_wait(
     first = assets[0]["asset_id"]
     assert f"asset(s) {first}" in err or f", {first}" in err
     assert re.search(r"Wait with `gizmo assets wait ast_\w+`, or fetch with --wait", err)
-    assert "still has assets that are not ready after 2 s" in waited
+    assert "is still not ready after 2 s" in waited
     assert f"gizmo scenes fetch {scene['id']} --wait" in waited
     out, _ = run(capsys, "scenes", "fetch", str(scene["id"]), "--wait")
     assert Path(out.strip()).is_file()

@@ -21,6 +21,7 @@ __all__ = [
     "SCENE_FORMATS",
     "Parser",
     "add_global_options",
+    "add_pagination",
     "export_format",
     "finite_float",
     "int_in",
@@ -129,3 +130,19 @@ def rotation_from(values: list[float]) -> Quaternion:
         unit = " ".join(f"{c:.6g}" for c in rotation.to_xyzw())
         note(f"note: --rotation had norm {norm:.6g}; normalised to {unit}")
     return rotation
+
+
+def add_pagination(parser: argparse.ArgumentParser, noun: str, *, walk: bool = True) -> None:
+    """`--limit`/`--offset` (checked here, before any request) and, with `walk`, `--all`."""
+    parser.add_argument(
+        "--limit",
+        metavar="N",
+        type=int_in(1, 100),
+        default=20,
+        help=f"{noun} per page, 1-100 (default: 20)",
+    )
+    parser.add_argument(
+        "--offset", metavar="N", type=int_in(0), default=0, help=f"{noun} to skip (default: 0)"
+    )
+    if walk:
+        parser.add_argument("--all", action="store_true", help="walk every page")

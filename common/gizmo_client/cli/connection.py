@@ -1,4 +1,5 @@
-"""How the CLI connects: the base URL checked before any request, then the client.
+"""How the CLI connects: the base URL checked before any request, then the client, and the
+API generation a command needs.
 
 A URL that cannot work (no scheme, `ftp://`, no host) fails at once with the config exit code
 instead of being retried into a network error.
@@ -10,9 +11,10 @@ import argparse
 from urllib.parse import urlsplit
 
 from ..client import GizmoClient
-from .failures import EXIT_AUTH, CliError
+from ..generation import ApiGeneration
+from .failures import EXIT_AUTH, EXIT_USAGE, CliError
 
-__all__ = ["check_base_url", "client_from_args"]
+__all__ = ["check_base_url", "client_from_args", "require_generation"]
 
 
 def check_base_url(url: str) -> None:
@@ -42,3 +44,18 @@ def client_from_args(args: argparse.Namespace) -> GizmoClient:
         client.close()
         raise
     return client
+
+
+def require_generation(
+    client: GizmoClient, generation: ApiGeneration, command: str, instead: str
+) -> None:
+    """Refuse `gizmo COMMAND` on a service of the other API generation, saying what to use."""
+    actual = client.api_generation
+    if actual is generation:
+        return
+    raise CliError(
+        EXIT_USAGE,
+        f"`gizmo {command}` needs the {generation.value} API generation, but {client.base_url} "
+        f"speaks {actual.value}",
+        f"{instead} (If the detection is wrong, set GIZMO_API_GENERATION={generation.value}.)",
+    )

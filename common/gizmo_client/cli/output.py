@@ -83,6 +83,9 @@ def show_scene(scene: Scene) -> None:
     print(f"{scene.name}  [{scene.id}]")
     if scene.description:
         print(f"  {scene.description}")
+    status, version = getattr(scene, "status", None), getattr(scene, "version", None)
+    if status or version is not None:  # a generated scene (jobs generation)
+        print(f"  {status or 'unknown'}, version {version if version is not None else '-'}")
     print(f"  {len(scene.assets)} placed asset(s), fingerprint {scene.fingerprint()[:12]}")
     if scene.assets:
         print()

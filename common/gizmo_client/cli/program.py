@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 
 from .._version import __version__
 from ..errors import GizmoError
-from . import account, assets, scenes
+from . import account, assets, catalog, jobs, scenes
 from .arguments import Parser, add_global_options
 from .failures import (
     EXIT_BROKEN_PIPE,
@@ -42,15 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gizmo {__version__}")
     add_global_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (account, scenes, assets):
+    for module in (account, scenes, assets, jobs, catalog):
         module.register(commands)
+    builtin = set(commands.choices)
     for plugin in entry_points(group="gizmo.cli_plugins"):
         try:
             plugin.load()(commands)
         except Exception as exc:  # a broken plugin must not take the whole CLI down
             logger.warning("CLI plugin %r could not be loaded: %s", plugin.name, exc)
     for name, sub in commands.choices.items():
-        if name not in ("login", "scenes", "assets"):
+        if name not in builtin:
             add_global_options(sub)  # plugins' commands take them after the name too
     return parser
 

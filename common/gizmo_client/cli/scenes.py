@@ -1,4 +1,5 @@
-"""`gizmo scenes …`: list, show, create, compose, export and fetch scenes."""
+"""`gizmo scenes …`: list, show, create, compose, export and fetch scenes (the commands that
+need the jobs generation are in `scenes_jobs`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from .. import errors
 from ..client import FetchedScene, GizmoClient
 from ..generation import ApiGeneration
 from ..models import AssetStatus, Quaternion, Vector3
-from .arguments import SCENE_FORMATS, export_format, finite_float, int_in, positive_seconds
+from . import scenes_jobs
+from .arguments import (
+    SCENE_FORMATS,
+    add_pagination,
+    export_format,
+    finite_float,
+    positive_seconds,
+)
 from .arguments import rotation_from as _rotation_from
 from .commands import add_command, listing
+from .connection import require_generation
 from .failures import EXIT_NOT_READY, EXIT_USAGE, CliError
 from .output import (
     clip,
@@ -25,7 +34,7 @@ from .output import (
     table,
 )
 from .saving import copy_out, save_export
-from .waiting import not_ready_assets, resumable, wait_for_asset
+from .waiting import StatusLine, not_ready_assets, resumable, wait_for_asset
 
 __all__ = ["register"]
 
@@ -43,21 +52,40 @@ def _list(args: argparse.Namespace, client: GizmoClient) -> int:
     if args.match and not scenes:
         note(f"no scene name contains {args.match!r} ({total} scene(s) searched)")
         return 0
-    table(
-        ["ID", "NAME", "CREATED", "DESCRIPTION"],
-        [[s.id, s.name, fmt_time(s.created_at), clip(s.description or "", 40)] for s in scenes],
-    )
+    if client.api_generation is ApiGeneration.JOBS:
+        table(
+            ["ID", "NAME", "STATUS", "VERSION", "UPDATED"],
+            [
+                [
+                    s.id,
+                    clip(s.name, 50),
+                    getattr(s, "status", None) or "",
+                    getattr(s, "version", None) or "",
+                    fmt_time(getattr(s, "updated_at", None) or s.created_at),
+                ]
+                for s in scenes
+            ],
+        )
+    else:
+        table(
+            ["ID", "NAME", "CREATED", "DESCRIPTION"],
+            [[s.id, s.name, fmt_time(s.created_at), clip(s.description or "", 40)] for s in scenes],
+        )
     note(f"\n{len(scenes)} shown of {total} scene(s)")
     return 0
 
 
 def _show(args: argparse.Namespace, client: GizmoClient) -> int:
-    scene = client.scenes.get(args.scene_id)
+    scene = client.scenes.get(args.scene_id, include_record=True)
     print_json(scene) if args.json else show_scene(scene)
     return 0
 
 
+_JOBS_INSTEAD = "On the jobs generation, scenes come from prompts: `gizmo scenes generate PROMPT`"
+
+
 def _create(args: argparse.Namespace, client: GizmoClient) -> int:
+    require_generation(client, ApiGeneration.ALPHA, "scenes create", _JOBS_INSTEAD + ".")
     scene = client.scenes.create(args.name, description=args.description)
     if args.json:
         print_json(scene)
@@ -72,6 +100,12 @@ def _add_asset(args: argparse.Namespace, client: GizmoClient) -> int:
         raise CliError(
             EXIT_USAGE, "give either --rotation X Y Z W or --rpy ROLL PITCH YAW, not both"
         )
+    require_generation(
+        client,
+        ApiGeneration.ALPHA,
+        "scenes add-asset",
+        _JOBS_INSTEAD + " and `gizmo scenes edit ID PROMPT`.",
+    )
     position = Vector3(x=args.position[0], y=args.position[1], z=args.position[2])
     rotation: Quaternion | None = None
     if args.rotation:
@@ -130,33 +164,74 @@ def _not_ready(client: GizmoClient, scene_id: str, exc: errors.AssetsNotReadyErr
 
 
 def _fetch_waiting(args: argparse.Namespace, client: GizmoClient) -> FetchedScene:
+    """Fetch; with --wait, first wait out what is not ready (alpha: the scene's assets; jobs
+    generation: the scene's pipeline), until --timeout."""
     deadline = time.monotonic() + args.timeout
-    with download_progress(f"fetch {args.scene_id}", not args.json) as progress:
-        while True:
-            try:
-                return client.fetch_scene(args.scene_id, args.format, progress)
-            except errors.AssetsNotReadyError as exc:
-                ids = _not_ready(client, args.scene_id, exc)
-                if not args.wait:
+    line = StatusLine(args.scene_id, not args.json)
+    try:
+        with download_progress(f"fetch {args.scene_id}", not args.json) as progress:
+            while True:
+                try:
+                    return client.fetch_scene(args.scene_id, args.format, progress)
+                except errors.AssetsNotReadyError as exc:
+                    _wait_for_assets(args, client, exc, deadline)
+                except errors.SceneNotReadyError as exc:
+                    _wait_for_pipeline(args, client, exc, line)
+                if time.monotonic() >= deadline:
                     raise CliError(
                         EXIT_NOT_READY,
-                        f"scene {args.scene_id} cannot be exported yet: asset(s) "
-                        f"{', '.join(ids)} not ready",
-                        f"Wait with `gizmo assets wait {ids[0]}`, or fetch with --wait.",
-                    ) from exc
-                for asset_id in ids:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise CliError(
-                            EXIT_NOT_READY,
-                            f"scene {args.scene_id} still has assets that are not ready "
-                            f"after {args.timeout:.0f} s",
-                            f"Generation goes on; fetch again with `gizmo scenes fetch "
-                            f"{args.scene_id} --wait`.",
-                        ) from exc
-                    wait_for_asset(client, asset_id, remaining, show=not args.json)
-                # Ready, yet the export may lag behind the assets for a moment.
+                        f"scene {args.scene_id} is still not ready after {args.timeout:.0f} s",
+                        f"Generation goes on; fetch again with `gizmo scenes fetch "
+                        f"{args.scene_id} --wait`.",
+                    )
+                # Ready, yet the export may lag behind for a moment.
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    finally:
+        line.close()
+
+
+def _wait_for_assets(
+    args: argparse.Namespace,
+    client: GizmoClient,
+    exc: errors.AssetsNotReadyError,
+    deadline: float,
+) -> None:
+    ids = _not_ready(client, args.scene_id, exc)
+    if not args.wait:
+        raise CliError(
+            EXIT_NOT_READY,
+            f"scene {args.scene_id} cannot be exported yet: asset(s) {', '.join(ids)} not ready",
+            f"Wait with `gizmo assets wait {ids[0]}`, or fetch with --wait.",
+        ) from exc
+    for asset_id in ids:
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            wait_for_asset(client, asset_id, remaining, show=not args.json)
+
+
+def _wait_for_pipeline(
+    args: argparse.Namespace,
+    client: GizmoClient,
+    exc: errors.SceneNotReadyError,
+    line: StatusLine,
+) -> None:
+    status = client.scenes.status(args.scene_id)
+    state = status.pipeline_status or "generating"
+    if state in ("failed", "cancelled"):
+        reason = status.error.get("message") if isinstance(status.error, dict) else status.error
+        raise CliError(
+            EXIT_NOT_READY,
+            f"scene {args.scene_id}'s generation {state}: {reason or 'no reason given'}",
+            f"It will not become ready: edit it (`gizmo scenes edit {args.scene_id} PROMPT`) "
+            "or generate it again.",
+        ) from exc
+    if not args.wait:
+        raise CliError(
+            EXIT_NOT_READY,
+            f"scene {args.scene_id} cannot be exported yet: its generation is {state}",
+            f"See its stages with `gizmo scenes status {args.scene_id}`, or fetch with --wait.",
+        ) from exc
+    line.update(state)
 
 
 def _fetch(args: argparse.Namespace, client: GizmoClient) -> int:
@@ -185,17 +260,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sc = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = add_command(sc, "list", "list the account's scenes, newest first", _list)
-    p.add_argument(
-        "--limit",
-        metavar="N",
-        type=int_in(1, 100),
-        default=20,
-        help="scenes per page, 1-100 (default: 20)",
-    )
-    p.add_argument(
-        "--offset", metavar="N", type=int_in(0), default=0, help="scenes to skip (default: 0)"
-    )
-    p.add_argument("--all", action="store_true", help="walk every page")
+    add_pagination(p, "scenes")
     p.add_argument(
         "--match", metavar="TEXT", help="only scenes whose name contains TEXT (walks every page)"
     )
@@ -272,3 +337,4 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=300.0,
         help="seconds to wait with --wait (default: 300)",
     )
+    scenes_jobs.register(sc)

@@ -1,5 +1,6 @@
-"""Waiting for generation, shown as it happens: one line per status change with the elapsed
-time (a live line on a terminal), and on timeout or Ctrl-C the command that resumes watching."""
+"""Waiting for generation, shown as it happens: an asset's status changes (alpha) or a job's
+events (jobs generation) with the elapsed time, live on a terminal; on failure, timeout or
+Ctrl-C, what goes on and the command that resumes watching."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ from typing import Any
 from .. import errors
 from ..client import GizmoClient
 from ..models import Asset, AssetStatus
+from ..models_jobs import Job, JobEvent
 from .failures import EXIT_NETWORK, EXIT_NOT_READY, CliError, Interrupted
 
-__all__ = ["StatusLine", "not_ready_assets", "resumable", "wait_for_asset"]
+__all__ = [
+    "JobProgress",
+    "StatusLine",
+    "follow_job",
+    "not_ready_assets",
+    "resumable",
+    "wait_for_asset",
+]
 
 
 class StatusLine:
@@ -94,3 +103,85 @@ def not_ready_assets(client: GizmoClient, asset_ids: list[str]) -> list[Asset]:
     """Those of `asset_ids` that are not ready right now."""
     assets = [client.assets.get(asset_id) for asset_id in dict.fromkeys(asset_ids)]
     return [a for a in assets if a.status != AssetStatus.READY]
+
+
+def _event_text(event: JobEvent) -> str | None:
+    """What a person wants to read about `event` (None: nothing, e.g. `done`)."""
+    what = event.stage or ""
+    if event.asset_id and event.type.startswith("stage_"):
+        what += f" ({event.asset_id})"
+    texts = {
+        "job_queued": "queued",
+        "job_started": "started",
+        "stage_start": f"{what} …",
+        "stage_complete": f"{what} done",
+        "asset_ready": f"asset {event.asset_id} ready",
+        "error": f"error: {event.message or 'no message'}",
+        "job_succeeded": "succeeded",
+        "job_failed": f"failed: {event.message or 'no reason given'}",
+        "job_cancelled": "cancelled",
+    }
+    return texts.get(event.type, None if event.type in ("done", "ping") else event.type)
+
+
+class JobProgress:
+    """Live progress of a job from its events: a tqdm bar (stage, percent, elapsed) with asset
+    lines above it on a terminal; one line per event with the elapsed time otherwise."""
+
+    def __init__(self, job_id: str, enabled: bool) -> None:
+        self.job_id = job_id
+        self.started = time.monotonic()
+        self._enabled = enabled
+        self._bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=100,
+                file=sys.stderr,
+                desc=job_id,
+                bar_format="{desc} {bar} {percentage:3.0f}% {elapsed}",
+            )
+
+    def __call__(self, event: JobEvent) -> None:
+        text = _event_text(event)
+        if not self._enabled or text is None:
+            return
+        if self._bar is None:
+            elapsed = time.monotonic() - self.started
+            print(f"{self.job_id} {elapsed:6.1f} s  {text}", file=sys.stderr)
+            return
+        if event.progress is not None:
+            self._bar.update(round(100 * event.progress) - self._bar.n)
+        if event.type == "stage_start":
+            self._bar.set_description_str(f"{self.job_id} {text}")
+        elif event.type in ("asset_ready", "error", "job_failed"):
+            self._bar.write(f"{self.job_id} {text}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def follow_job(client: GizmoClient, job_id: str, timeout: float, *, show: bool) -> Job:
+    """Follow a job to its end, showing progress; failure, timeout and Ctrl-C become errors
+    that say what goes on and which command watches it again."""
+    progress = JobProgress(job_id, show)
+    watch = f"gizmo jobs watch {job_id}"
+    try:
+        with resumable(f"job {job_id}", f"{watch} (or stop it: gizmo jobs cancel {job_id})"):
+            return client.jobs.wait(job_id, on_event=progress, timeout=timeout)
+    except errors.JobFailedError as exc:
+        raise CliError(
+            EXIT_NOT_READY,
+            exc.message,
+            f"See `gizmo jobs show {job_id}`; rephrase the prompt and generate again.",
+        ) from exc
+    except errors.GizmoTimeoutError as exc:
+        raise CliError(
+            EXIT_NETWORK,
+            f"job {job_id} has not finished after {timeout:.0f} s; it goes on on the service",
+            f"Watch it again with `{watch}` (or a longer --timeout).",
+        ) from exc
+    finally:
+        progress.close()
