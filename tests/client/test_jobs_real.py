@@ -98,6 +98,20 @@ def test_a_generated_scene_loads_in_mujoco_and_usd_and_is_cached_by_version(
     assert {p.parent.name for p in (first.path, usd.path)} == {"unpacked"}
 
 
+def test_a_robot_profile_adds_the_robot_to_the_zip(
+    jobs_client: GizmoClient, made: tuple[str, list[JobEvent]], tmp_path: Path
+) -> None:
+    scene_id, _ = made
+    plain = jobs_client.scenes.export_zip(scene_id, "mjcf", tmp_path / "plain.zip")
+    robot = jobs_client.scenes.export_zip(
+        scene_id, "mujoco_mjcf", tmp_path / "robot.zip", robot_profile="franka_panda"
+    )
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(robot) as b:
+        extra = set(b.namelist()) - set(a.namelist())
+        assert "scene.xml" in a.namelist() and extra == {"robots/franka_panda.xml"}
+        mujoco.MjModel.from_xml_string(b.read("robots/franka_panda.xml").decode())
+
+
 def test_edit_status_update_list_and_delete(jobs_client: GizmoClient) -> None:
     job = jobs_client.scenes.generate("A lab bench with a gripper", persist=True, model=None)
     assert job.status is JobStatus.QUEUED and job.scene_id
