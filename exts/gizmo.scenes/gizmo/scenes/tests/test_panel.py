@@ -190,6 +190,24 @@ class TestGizmoScenesPanel(omni.kit.test.AsyncTestCase):  # type: ignore[misc]
         self.assertTrue(stage.GetPrimAtPath("/PhysicsScene"), "opened alone, it simulates")
         await _until(lambda: "(whole stage)" in _loaded_columns(), "the opened scene listed")
 
+    async def test_open_as_stage_asks_before_discarding_unsaved_edits(self) -> None:
+        self._need_server()
+        await self._open_from_menu()
+        await self._refresh()
+        await self._select(DEMO_SCENE)
+        stage = omni.usd.get_context().get_stage()
+        stage.DefinePrim("/World/MyWork", "Xform")
+        await _until(lambda: bool(omni.usd.get_context().has_pending_edit()), "a pending edit")
+        await _find("Button", "open").click()
+        await _until(lambda: "unsaved changes" in _text("error"), "the question")
+        self.assertIs(omni.usd.get_context().get_stage(), stage, "nothing opened yet")
+        retry = _find("Button", "retry")
+        self.assertEqual(retry.widget.text, "Open anyway (discard changes)")
+        await retry.click()
+        await _until(lambda: omni.usd.get_context().get_stage() is not stage, "the new stage")
+        new = omni.usd.get_context().get_stage()
+        self.assertFalse(new.GetPrimAtPath("/World/MyWork"))
+
     async def test_sync_now_follows_a_placement_added_through_the_api(self) -> None:
         self._need_server()
         client = GizmoClient(api_key=os.environ[ENV_API_KEY], base_url=os.environ[ENV_BASE_URL])
