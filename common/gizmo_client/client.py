@@ -157,13 +157,7 @@ class GizmoClient:
                 scene,
                 fmt,
                 scene.fingerprint(),
-                lambda tmp: self._unpack(
-                    self.scenes.export_zip(
-                        scene_id, fmt, tmp / "export.zip", on_progress=on_progress
-                    ),
-                    tmp,
-                    fmt,
-                ),
+                lambda tmp: self._zip_export(scene_id, fmt, tmp, on_progress),
             )
         return self._fetch_by_content(scene, fmt, on_progress)
 
@@ -208,6 +202,14 @@ class GizmoClient:
             )
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _zip_export(
+        self, scene_id: str, fmt: str, directory: Path, on_progress: ProgressFn | None
+    ) -> Path:
+        archive = self.scenes.export_zip(
+            scene_id, fmt, directory / "export.zip", on_progress=on_progress
+        )
+        return self._unpack(archive, directory, fmt)
 
     def _alpha_export(
         self, scene_id: str, fmt: str, directory: Path, on_progress: ProgressFn | None
