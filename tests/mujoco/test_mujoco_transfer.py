@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import mujoco
 import numpy as np
 from mujoco_scenes import ARM, CRATE, NEW_ARM, TARGET, YAWED, Placement, scene_xml
+from real_scenes import write_real_scene
 
 from gizmo_client.models import Quaternion
 from gizmo_mujoco.transfer import Change, transfer_state
@@ -176,3 +178,44 @@ def test_an_equality_the_server_switched_takes_its_new_default() -> None:
     assert Change("equality", "pla_arm/tether", "switched by the server") in report.reset
     assert new_d.eq_active[new_m.equality("pla_new/tether").id] == 1
     assert Change("equality", "pla_new/tether") in report.kept
+
+
+def _free_state(model: mujoco.MjModel, data: mujoco.MjData, body: str) -> np.ndarray:
+    """qpos and qvel of a body's (unnamed) free joint, found through the body."""
+    joint = int(model.body(body).jntadr[0])
+    qpos, dof = model.jnt_qposadr[joint], model.jnt_dofadr[joint]
+    return np.concatenate([data.qpos[qpos : qpos + 7], data.qvel[dof : dof + 6]])
+
+
+def test_unnamed_free_joints_of_a_real_export_carry_over_by_body_name(tmp_path: Path) -> None:
+    scene = write_real_scene(tmp_path)
+    old_m = mujoco.MjModel.from_xml_path(str(scene.path))
+    old_d = mujoco.MjData(old_m)
+    old_d.qvel[:] = 0.4  # thrown: every free body moves and spins
+    while old_d.time < 0.3:
+        mujoco.mj_step(old_m, old_d)
+    # The next revision adds a free body first, so every index after it shifts.
+    text = scene.path.read_text()
+    added = text.replace(
+        "<worldbody>",
+        '<worldbody>\n    <body name="new_box_4" pos="1 1 0.2"><freejoint/>'
+        '<geom type="box" size="0.1 0.1 0.1"/></body>',
+    )
+    added = added.replace('qpos="', 'qpos="1 1 0.2 1 0 0 0 ')  # its keyframe entries
+    new_m = mujoco.MjModel.from_xml_string(added, {scene.texture.name: scene.texture.read_bytes()})
+    new_d = mujoco.MjData(new_m)
+    assert new_m.body("tin_can_1").jntadr[0] != old_m.body("tin_can_1").jntadr[0]
+
+    report = transfer_state(old_m, old_d, new_m, new_d)
+
+    for body in scene.free_bodies:
+        old_state = _free_state(old_m, old_d, body)
+        assert np.any(old_state[7:] != 0.0), body
+        assert np.array_equal(_free_state(new_m, new_d, body), old_state), body
+        assert Change("joint", body) in report.kept
+    assert Change("joint", "new_box_4") in report.new
+    assert not any(c.reason == "no name to match by" for c in report.reset)
+    assert np.array_equal(_free_state(new_m, new_d, "new_box_4")[:7], [1, 1, 0.2, 1, 0, 0, 0])
+    again = mujoco.MjData(new_m)  # the same pair again: the remembered pairing gives the same
+    assert transfer_state(old_m, old_d, new_m, again) == report
+    assert np.array_equal(again.qpos, new_d.qpos) and np.array_equal(again.qvel, new_d.qvel)
