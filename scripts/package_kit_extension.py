@@ -22,12 +22,15 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
+import platform
 import shutil
 import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
 
 EXT_NAME = "gizmo.scenes"
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +60,12 @@ def _files(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def vendored_sources() -> list[tuple[str, Path]]:
-    """(path inside vendor/, file) for each vendored distribution: its package and licences."""
+def vendored_sources(python: str | None = None) -> list[tuple[str, Path]]:
+    """(path inside vendor/, file) for each vendored distribution: its package and licences.
+
+    `python` ("3.10") is the Kit app's Python; a distribution whose Requires-Python excludes it
+    is refused, since the copy comes from the Python running this script."""
+    python = python or ".".join(platform.python_version_tuple()[:2])
     entries: list[tuple[str, Path]] = []
     for dist_name, package in VENDORED:
         try:
@@ -68,6 +75,13 @@ def vendored_sources() -> list[tuple[str, Path]]:
                 f"{dist_name} is not installed in {sys.executable}; install the project "
                 "(pip install -e .) and run this script with that Python."
             ) from exc
+        requires = dist.metadata.get("Requires-Python") or ""
+        if not SpecifierSet(requires).contains(python):
+            raise PackagingError(
+                f"{dist_name} {dist.version} needs Python {requires}, and the Kit app has "
+                f"{python} (Isaac Sim 4.5: 3.10, 5.x: 3.11, 6.x: 3.12); run this script from a "
+                f"Python {python} environment with the project installed."
+            )
         files = [Path(str(dist.locate_file(f))) for f in dist.files or ()]
         source = next(
             (f.parent for f in files if f.name == "__init__.py" and f.parent.name == package), None
@@ -82,7 +96,7 @@ def vendored_sources() -> list[tuple[str, Path]]:
     return entries
 
 
-def _entries(ext_dir: Path, client_dir: Path) -> list[tuple[str, Path]]:
+def _entries(ext_dir: Path, client_dir: Path, python: str | None) -> list[tuple[str, Path]]:
     if not (client_dir / "__init__.py").is_file():
         raise PackagingError(f"{client_dir} does not hold the gizmo_client package.")
     entries: list[tuple[str, Path]] = []
@@ -96,16 +110,22 @@ def _entries(ext_dir: Path, client_dir: Path) -> list[tuple[str, Path]]:
     for path in _files(client_dir):
         inside = path.relative_to(client_dir).as_posix()
         entries.append((f"{EXT_NAME}/{VENDOR}/gizmo_client/{inside}", path))
-    for inside, path in vendored_sources():
+    for inside, path in vendored_sources(python):
         entries.append((f"{EXT_NAME}/{VENDOR}/{inside}", path))
     return sorted(entries)
 
 
-def build_archive(out_dir: Path, ext_dir: Path = EXT_DIR, client_dir: Path = CLIENT_DIR) -> Path:
-    """Write the archive into `out_dir` (atomically) and return its path."""
+def build_archive(
+    out_dir: Path,
+    ext_dir: Path = EXT_DIR,
+    client_dir: Path = CLIENT_DIR,
+    python: str | None = None,
+) -> Path:
+    """Write the archive for a Kit app on Python `python` (default: this one) into `out_dir`
+    (atomically) and return its path."""
     config = tomllib.loads((ext_dir / "config" / "extension.toml").read_text(encoding="utf-8"))
     version = config["package"]["version"]
-    entries = _entries(ext_dir, client_dir)
+    entries = _entries(ext_dir, client_dir, python)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{EXT_NAME}-{version}.zip"
     partial = target.with_name(target.name + ".part")
@@ -122,14 +142,14 @@ def build_archive(out_dir: Path, ext_dir: Path = EXT_DIR, client_dir: Path = CLI
     return target
 
 
-def vendor_in_place(ext_dir: Path = EXT_DIR) -> list[Path]:
+def vendor_in_place(ext_dir: Path = EXT_DIR, python: str | None = None) -> list[Path]:
     """Copy the vendored distributions into the checkout's vendor/ folder; return the folders."""
     vendor = ext_dir / VENDOR
     written: set[Path] = set()
     for _, package in VENDORED:
         shutil.rmtree(vendor / package, ignore_errors=True)
         shutil.rmtree(vendor / f"{package}-LICENSES", ignore_errors=True)
-    for inside, path in vendored_sources():
+    for inside, path in vendored_sources(python):
         target = vendor / inside
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -141,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output folder")
     parser.add_argument(
+        "--python",
+        help="the Kit app's Python version, e.g. 3.10 for Isaac Sim 4.5 (default: this Python's)",
+    )
+    parser.add_argument(
         "--vendor-in-place",
         action="store_true",
         help="copy the dependencies into exts/gizmo.scenes/vendor/ instead of building a zip",
@@ -148,10 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.vendor_in_place:
-            for folder in vendor_in_place():
+            for folder in vendor_in_place(python=args.python):
                 print(folder)
         else:
-            print(build_archive(args.out))
+            print(build_archive(args.out, python=args.python))
     except PackagingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

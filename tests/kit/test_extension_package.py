@@ -38,7 +38,7 @@ ISAAC_SIM_SHIPS = {
 #: requests); the lowest versions the extension supports, so the venv below has exactly these.
 ISAAC_SIM_PREBUNDLED = ("pydantic==2.9.2", "pydantic-core==2.23.4", "requests==2.32.3")
 sys.path.insert(0, str(REPO / "scripts"))
-from package_kit_extension import VENDORED, build_archive  # noqa: E402
+from package_kit_extension import VENDORED, PackagingError, build_archive  # noqa: E402
 
 
 def _config() -> dict[str, Any]:
@@ -170,6 +170,12 @@ def test_archive_is_self_contained(tmp_path: Path) -> None:
         for data in ("data/icon.png", "data/preview.png", "docs/Overview.md"):
             assert f"gizmo.scenes/{data}" in names, data
     assert build_archive(tmp_path / "again").read_bytes() == archive.read_bytes()
+
+
+def test_archive_refuses_vendored_packages_the_kit_python_cannot_run(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match=r"needs Python .*the Kit app has 3\.6"):
+        build_archive(tmp_path / "dist", python="3.6")
+    assert not list((tmp_path / "dist").glob("*")), "no partial archive is left"
 
 
 def _wheelhouse() -> Path:
