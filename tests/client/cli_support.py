@@ -4,10 +4,14 @@ behaviour)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +67,26 @@ def gizmo(
     return subprocess.run(
         [*GIZMO, *argv], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def stderr_on_a_tty(*argv: str, env: dict[str, str], timeout: float = 60.0) -> str:
+    """Run `gizmo ARGV` with stderr on a pseudo-terminal (where progress bars show); asserts it
+    exits 0 and returns what it wrote there."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    with subprocess.Popen(
+        [*GIZMO, *argv], env=env, stdout=subprocess.DEVNULL, stderr=follower
+    ) as proc:
+        os.close(follower)
+        chunks: list[bytes] = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=timeout) == 0, b"".join(chunks).decode(errors="replace")
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")

@@ -20,7 +20,7 @@ from gizmo_client.cli import (
 )
 from gizmo_server.embedded import LocalServer
 
-from .cli_support import GIZMO, run, run_json, subprocess_env, use_server
+from .cli_support import GIZMO, run, run_json, stderr_on_a_tty, subprocess_env, use_server
 
 PROMPT = "a small workcell with an arm and a table"
 
@@ -188,3 +188,11 @@ def test_no_credits_has_its_own_exit_code(
         use_server(monkeypatch, server, tmp_path, api_key=server.gen2_api_key)
         _, err = run(capsys, "scenes", "generate", PROMPT, code=EXIT_CREDITS)
     assert "insufficient_credits" in err and "HTTP 402" in err
+
+
+def test_on_a_terminal_generate_wait_draws_a_bar(local_server: LocalServer, tmp_path: Path) -> None:
+    env = subprocess_env(local_server, tmp_path, GIZMO_API_KEY=local_server.gen2_api_key)
+    shown = stderr_on_a_tty("scenes", "generate", PROMPT, "--wait", env=env)
+    assert re.search(r"job_\w+ physics_validation … .*\d+%", shown), shown
+    assert "100%" in shown
+    assert re.search(r"job_\w+ asset [a-z0-9]{16} ready\r?\n", shown)  # printed above the bar

@@ -126,3 +126,12 @@ def test_json_lists_carry_the_total(capsys: pytest.CaptureFixture[str]) -> None:
     assert (page["limit"], page["offset"]) == (1, 0)
     assets = run_json(capsys, "assets", "list", "--limit", "2", "--offset", "1")
     assert len(assets["assets"]) == 2 and assets["total"] >= 3 and assets["offset"] == 1
+
+
+def test_a_plugin_command_takes_the_global_options_too() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["loadtest", "-v", "--json"])  # registered by gizmo_loadtest
+    assert args.verbose is True and args.json is True
+    args = parser.parse_args(["--api-key", "k1", "loadtest"])
+    assert args.api_key == "k1"  # the plugin's own --api-key (suppressed default) keeps it
+    assert parser.parse_args(["loadtest", "--api-key", "k2"]).api_key == "k2"

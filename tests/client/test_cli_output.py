@@ -4,10 +4,7 @@ never saved under a `.usd` name), and what is printed is consistent and free of 
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from gizmo_client.cli import EXIT_NETWORK, EXIT_USAGE
 from gizmo_client.models import Quaternion
 from gizmo_server.embedded import LocalServer
 
-from .cli_support import GIZMO, gizmo, run, run_json, subprocess_env, use_server
+from .cli_support import gizmo, run, run_json, stderr_on_a_tty, subprocess_env, use_server
 
 WORKCELL = "Warehouse Workcell Alpha"
 
@@ -53,32 +50,11 @@ def test_a_cache_hit_on_a_terminal_shows_no_progress_bar(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     env = subprocess_env(local_server, tmp_path)
-    scene_id = gizmo("scenes", "create", "terminal", env=env).stdout.strip()
-
-    def fetch_on_a_tty() -> str:
-        leader, follower = pty.openpty()
-        with subprocess.Popen(
-            [*GIZMO, "scenes", "fetch", scene_id],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-        ) as proc:
-            os.close(follower)
-            chunks = []
-            while True:
-                try:
-                    chunk = os.read(leader, 4096)
-                except OSError:  # EIO: the process closed its end
-                    break
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            assert proc.wait(timeout=60) == 0
-        os.close(leader)
-        return b"".join(chunks).decode()
-
-    fetch_on_a_tty()
-    hit = fetch_on_a_tty()
+    listed = json.loads(gizmo("--json", "scenes", "list", env=env).stdout)
+    scene_id = next(s["id"] for s in listed["scenes"] if s["name"] == WORKCELL)
+    first = stderr_on_a_tty("scenes", "fetch", scene_id, env=env)
+    assert f"fetch {scene_id}: 100%" in first and first.rstrip().endswith("exported and cached")
+    hit = stderr_on_a_tty("scenes", "fetch", scene_id, env=env)
     assert hit.strip() == "from the cache (placements unchanged)"
 
 

@@ -28,7 +28,7 @@ __all__ = [
 
 class StatusLine:
     """`update(text)` shows `text` with the time since start: a line per change on a pipe, one
-    refreshed line on a terminal; silent when `enabled` is false (--json)."""
+    refreshed line on a terminal (from the first update on); silent when `enabled` is false."""
 
     def __init__(self, label: str, enabled: bool) -> None:
         self.label = label
@@ -36,10 +36,6 @@ class StatusLine:
         self._enabled = enabled
         self._last: str | None = None
         self._bar: Any = None
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self._bar = tqdm(file=sys.stderr, bar_format="{desc} {elapsed}", desc=label)
 
     @property
     def elapsed(self) -> float:
@@ -48,7 +44,11 @@ class StatusLine:
     def update(self, text: str) -> None:
         if not self._enabled:
             return
-        if self._bar is not None:
+        if sys.stderr.isatty():
+            if self._bar is None:  # made on the first update: nothing to wait for, no line
+                from tqdm import tqdm
+
+                self._bar = tqdm(file=sys.stderr, bar_format="{desc} {elapsed}")
             self._bar.set_description_str(f"{self.label}: {text}")
             return
         if text != self._last:
