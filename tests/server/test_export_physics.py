@@ -67,7 +67,7 @@ def test_every_collider_has_the_friction_of_its_mjcf_geom(key: str, tmp_path: Pa
 @pytest.mark.parametrize("key", ["arm", "crate"])
 def test_the_ground_has_the_friction_of_mjcf_floor(key: str, tmp_path: Path) -> None:
     stage, model, _urdf = exports(key, tmp_path)
-    ground = physics_material(stage.GetPrimAtPath("/GroundPlane"))
+    ground = physics_material(stage.GetPrimAtPath("/PhysicsScene/GroundPlane"))
     floor = model.geom("floor")
     assert ground.GetStaticFrictionAttr().Get() == pytest.approx(floor.friction[0])
     assert ground.GetDynamicFrictionAttr().Get() == pytest.approx(floor.friction[0])

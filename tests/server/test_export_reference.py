@@ -186,7 +186,7 @@ def test_opened_alone_the_file_is_a_complete_stage(export_file: Path) -> None:
     stage = Usd.Stage.Open(str(export_file))
     scenes = [p for p in stage.Traverse() if p.IsA(UsdPhysics.Scene)]
     assert [str(p.GetPath()) for p in scenes] == ["/PhysicsScene"]
-    ground = stage.GetPrimAtPath("/GroundPlane")
+    ground = stage.GetPrimAtPath("/PhysicsScene/GroundPlane")
     assert ground.IsA(UsdGeom.Plane) and ground.HasAPI(UsdPhysics.CollisionAPI)
     assert stage.GetDefaultPrim().GetPath() == Sdf.Path("/World")
     parsed = UsdPhysics.UsdPhysicsLoadStageFromPrimRange(stage, ["/"])

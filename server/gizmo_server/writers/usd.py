@@ -16,10 +16,11 @@ Layout (shared/gizmo-api.md Part B, shared/notes/usd.md §2):
           <joint>               Revolute/PrismaticJoint, limits (degrees / metres), DriveAPI,
                                 PhysxJointAPI maxJointVelocity (deg/s or m/s) and armature
     /PhysicsScene               gravity, PhysxSceneAPI time step and solver iterations
-    /GroundPlane                Plane collider at z = 0 with its own material
+      GroundPlane               Plane collider at z = 0 with its own material
 
-Referencing the file's default prim brings the scene's objects only; the PhysicsScene and the
-ground are siblings of it, so opening the file alone still gives a complete, simulating stage.
+Referencing the file's default prim brings the scene's objects only; the PhysicsScene, with the
+ground inside it, is a sibling of it, so opening the file alone still gives a complete,
+simulating stage, and NVIDIA's asset validator sees a single default-prim candidate.
 
 Anchors: a fixed-base root joint's body0 is the placement prim, so its frame is in the placement's
 own frame and follows it wherever the file is referenced, moved, rotated, scaled or instanced
@@ -64,7 +65,9 @@ from gizmo_server.writers.names import placement_names
 
 WORLD = Sdf.Path("/World")
 PHYSICS_SCENE = Sdf.Path("/PhysicsScene")
-GROUND = Sdf.Path("/GroundPlane")
+# Under the (non-xformable) PhysicsScene: a root Xformable would be a rival default prim
+# to NVIDIA's asset validator, and a typeless parent fails its TypeChecker.
+GROUND = PHYSICS_SCENE.AppendChild("GroundPlane")
 MATERIALS = WORLD.AppendChild("PhysicsMaterials")
 ROOT_JOINT = "root_joint"
 _STRING = Sdf.ValueTypeNames.String
@@ -85,7 +88,7 @@ def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -
     source = scratch.GetRootLayer()
     out = Sdf.Layer.CreateAnonymous("scene.usd")
     with Sdf.ChangeBlock():
-        for top in (WORLD, PHYSICS_SCENE, GROUND):
+        for top in (WORLD, PHYSICS_SCENE):
             Sdf.CopySpec(source, top, out, top)
         for key in ("upAxis", "metersPerUnit", "kilogramsPerUnit", "defaultPrim"):
             out.pseudoRoot.SetInfo(key, source.pseudoRoot.GetInfo(key))
