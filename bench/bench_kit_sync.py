@@ -7,7 +7,9 @@ in the same run, on the same stage:
 
 1. sync round, stage side: list the loaded scenes, then point one at its newer export
    (`replace_file`). Baseline: the old walk + replace; now: the index + replace.
-2. rescan after File → Open: baseline the old walk; now `find_panel_paths`, which reads only the
+2. add (and remove again) one more scene. Baseline: the old walk to list, the old walk for
+   PhysicsScenes, + the same add; now: the add alone (index, top two levels for physics).
+3. rescan after File → Open: baseline the old walk; now `find_panel_paths`, which reads only the
    local layers' specs.
 
 Two stages of 50,000 prims, each with 3 scenes the panel added (real exports of the local
@@ -29,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pxr import Sdf, Usd, UsdGeom
+from pxr import Sdf, Usd, UsdGeom, UsdPhysics
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "exts" / "gizmo.scenes"))
@@ -139,8 +141,26 @@ def measure(
         port.list_added()
         replace()
 
+    def add(old: bool) -> None:
+        """Add one more scene (the export already opened, as the worker thread leaves it) and
+        remove it again; the old way also walked the stage to list and to find PhysicsScenes."""
+        if old:
+            old_walk(stage)
+            sum(1 for p in stage.Traverse() if p.IsA(UsdPhysics.Scene))
+        loaded, _ = port.add_scene(
+            export,
+            mode=LoadMode.REFERENCE,
+            parent="/World/Gizmo",
+            name="Extra",
+            scene_id=first.scene.id,
+            fingerprint=first.fingerprint,
+        )
+        port.remove(str(loaded.prim_path))
+
+    export = usd_ops.check_export(first.path)
     return [
         ("sync", _median(sync_old, repeat), _median(sync_new, repeat)),
+        ("add", _median(lambda: add(True), repeat), _median(lambda: add(False), repeat)),
         (
             "rescan",
             _median(lambda: old_walk(stage), repeat),
