@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
@@ -86,21 +87,23 @@ class Jobs:
         while True:
             before = last
             try:
-                for event in self._stream_once(job_id, last, deadline):
-                    if event.type == "ping":
-                        if outcome_seen:
-                            return  # pings after the outcome: nothing more will come
-                        continue
-                    if last is not None and event.seq <= last:
-                        logger.debug("job %s: skipping repeated event %d", job_id, event.seq)
-                        continue
-                    if outcome_seen and event.type != "done":
-                        return
-                    last = event.seq
-                    yield event
-                    if event.type == "done":
-                        return
-                    outcome_seen = outcome_seen or event.type in _OUTCOMES
+                # closing(): leaving early (the outcome, the caller's break) hangs up at once.
+                with closing(self._stream_once(job_id, last, deadline)) as stream:
+                    for event in stream:
+                        if event.type == "ping":
+                            if outcome_seen:
+                                return  # pings after the outcome: nothing more will come
+                            continue
+                        if last is not None and event.seq <= last:
+                            logger.debug("job %s: skipping repeated event %d", job_id, event.seq)
+                            continue
+                        if outcome_seen and event.type != "done":
+                            return
+                        last = event.seq
+                        yield event
+                        if event.type == "done":
+                            return
+                        outcome_seen = outcome_seen or event.type in _OUTCOMES
             except _STREAM_ERRORS as exc:
                 logger.info("job %s: event stream dropped (%s)", job_id, type(exc).__name__)
             if last != before:
@@ -121,7 +124,7 @@ class Jobs:
 
     def _stream_once(
         self, job_id: str, after: int | None, deadline: float | None
-    ) -> Iterator[JobEvent]:
+    ) -> Generator[JobEvent, None, None]:
         headers = {"Accept": "text/event-stream", "Accept-Encoding": "identity"}
         params: dict[str, Any] = {}
         if after is not None:
