@@ -12,10 +12,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from . import __version__
 from .api import router
@@ -25,6 +24,7 @@ from .gen2.app import create_gen2_app
 from .gen2.dispatch import GenerationDispatch
 from .idempotency import IdempotencyMiddleware
 from .middleware import BodyGuard, RequestContext
+from .openapi import alpha_document, combined_document, jobs_document
 from .ratelimit import RateLimitMiddleware
 from .service import Service
 
@@ -113,19 +113,27 @@ def create_app(service: Service) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
 
+    jobs_app = create_gen2_app(service.gen2)
+    documents: dict[str, dict[str, Any]] = {}
+
+    def document(name: str) -> dict[str, Any]:
+        """The OpenAPI documents (see `openapi`), built once on first use."""
+        if not documents:
+            documents["alpha"] = alpha_document(app)
+            documents["jobs"] = jobs_document(jobs_app, app.version)
+            documents["combined"] = combined_document(documents["alpha"], documents["jobs"])
+        return documents[name]
+
     def openapi() -> dict[str, Any]:
-        """FastAPI's document without the 422 answers it adds: this API answers 400 instead."""
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            for path in schema["paths"].values():
-                for operation in path.values():
-                    operation.get("responses", {}).pop("422", None)
-            for name in ("HTTPValidationError", "ValidationError"):
-                schema.get("components", {}).get("schemas", {}).pop(name, None)
-            app.openapi_schema = schema
-        return app.openapi_schema
+        return document("combined")
+
+    @app.get("/v1/openapi-alpha.json", include_in_schema=False)
+    def alpha_openapi() -> JSONResponse:
+        return JSONResponse(document("alpha"))
+
+    @app.get("/v1/openapi-jobs.json", include_in_schema=False)
+    def jobs_openapi() -> JSONResponse:
+        return JSONResponse(document("jobs"))
 
     app.openapi = openapi  # type: ignore[method-assign]
 
@@ -135,5 +143,5 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(FaultMiddleware, faults=service.faults)
     app.add_middleware(BodyGuard, max_bytes=service.settings.max_body_bytes)
     app.add_middleware(RequestContext)
-    app.add_middleware(GenerationDispatch, gen2=create_gen2_app(service.gen2))
+    app.add_middleware(GenerationDispatch, gen2=jobs_app)
     return app

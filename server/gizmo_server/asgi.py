@@ -8,7 +8,10 @@ __all__ = ["API_PREFIX", "DOWNLOADS_PREFIX", "add_headers", "header", "is_api_ca
 
 API_PREFIX = "/v1"
 DOWNLOADS_PREFIX = f"{API_PREFIX}/downloads/"
-_DOC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"})
+_DOC_PATHS = frozenset(
+    f"{API_PREFIX}/{name}"
+    for name in ("openapi.json", "openapi-alpha.json", "openapi-jobs.json", "docs")
+)
 
 
 def header(scope: Scope, name: str) -> str | None:

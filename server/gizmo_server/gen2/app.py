@@ -100,6 +100,13 @@ def create_gen2_app(runtime: Gen2Runtime) -> FastAPI:
                 "route_not_found",
                 f"No such route: {request.method} {request.url.path}.",
             ).response()
+        if exc.status_code == 400:  # a body Starlette cannot even decode
+            return Gen2Error(
+                422,
+                "validation_error",
+                f"The request body must be a JSON object: {exc.detail}.",
+                details=[{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}],
+            ).response()
         return Gen2Error(exc.status_code, "http_error", str(exc.detail)).response()
 
     app.add_exception_handler(Gen2Error, on_error)

@@ -26,15 +26,15 @@ from gizmo_server.faults import Faults
 from gizmo_server.generator import generate
 
 from .ids import new_id, new_job_id, now
+from .journal import TERMINAL, append_event, mirror_on_scene
 from .planner import Layout, PlanError, apply_edit, place_asset, plan_scene
 from .records import layout_from_record, record_from_layout
 from .store import Doc, Gen2Store
 
-__all__ = ["COSTS", "TERMINAL", "Jobs"]
+__all__ = ["COSTS", "Jobs"]
 
 logger = logging.getLogger("gizmo_server")
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 COSTS = {"scene": 10, "edit": 2, "asset": 3}  # credits per job mode
 STAGES_PER_JOB = 8
 NAME_FROM_PROMPT = 60
@@ -183,7 +183,7 @@ class Jobs:
         with self._lock:
             self._cancels[job_id] = threading.Event()
         self._emit(job_id, "job_queued", message=f"{mode} job queued")
-        self._pipeline(scene_id, mode, status="queued", reset=True)
+        mirror_on_scene(self._store, scene_id, mode, status="queued", reset=True)
         if instant:
             self._run(job_id, instant=True)
         else:
@@ -221,7 +221,7 @@ class Jobs:
                 self._check(job_id)
                 self._update_job(job_id, status="running", started_at=now())
                 self._emit(job_id, "job_started", message="job started")
-            self._pipeline(job["scene_id"], job["mode"], status="running")
+            mirror_on_scene(self._store, job["scene_id"], job["mode"], status="running")
             modes = {"scene": self._scene_job, "edit": self._edit_job, "asset": self._asset_job}
             outcome = modes[job["mode"]](run)
             if run.faults and self._faults.draw("job") == "job_failed":
@@ -265,14 +265,14 @@ class Jobs:
             self._emit(
                 run.job_id, "stage_start", stage=name, asset_id=asset_id, progress=run.progress
             )
-        self._pipeline(run.job["scene_id"], run.job["mode"], stages=run.stages)
+        mirror_on_scene(self._store, run.job["scene_id"], run.job["mode"], stages=run.stages)
         if run.cancel.wait(run.delay) or self._stopping.is_set():
             raise _Stopped
         try:
             yield
         except BaseException:
             entry |= {"status": "failed", "finished_at": now()}
-            self._pipeline(run.job["scene_id"], run.job["mode"], stages=run.stages)
+            mirror_on_scene(self._store, run.job["scene_id"], run.job["mode"], stages=run.stages)
             raise
         run.done_stages += 1
         entry |= {"status": "succeeded", "finished_at": now()}
@@ -282,7 +282,7 @@ class Jobs:
             self._emit(
                 run.job_id, "stage_complete", stage=name, asset_id=asset_id, progress=run.progress
             )
-        self._pipeline(run.job["scene_id"], run.job["mode"], stages=run.stages)
+        mirror_on_scene(self._store, run.job["scene_id"], run.job["mode"], stages=run.stages)
 
     def _generate_assets(self, run: _Run, layout: Layout, known: dict[str, str]) -> dict[str, str]:
         """One `asset_generation` stage and `asset_ready` per new asset; prompt -> asset id."""
@@ -459,70 +459,22 @@ class Jobs:
             job = self._store.update("job", job_id, lambda j: j | fields | {"updated_at": now()})
             assert job is not None
             message = error[1] if error else f"job {status}"
-            self._append(job_id, f"job_{status}", message=message, progress=job["progress"])
-            self._append(job_id, "done", progress=job["progress"])
+            append_event(
+                self._store, job_id, f"job_{status}", message=message, progress=job["progress"]
+            )
+            append_event(self._store, job_id, "done", progress=job["progress"])
             if status != "succeeded":
                 self._store.refund(account, int(job["credits"]))
-            self._pipeline(
-                job["scene_id"], job["mode"], status=status, error=message if error else None
+            mirror_on_scene(
+                self._store,
+                job["scene_id"],
+                job["mode"],
+                status=status,
+                error=message if error else None,
             )
             self._cancels.pop(job_id, None)
 
     def _emit(self, job_id: str, type_: str, **fields: Any) -> None:
         with self._lock:
             self._check(job_id)
-            self._append(job_id, type_, **fields)
-
-    def _append(
-        self,
-        job_id: str,
-        type_: str,
-        *,
-        stage: str | None = None,
-        asset_id: str | None = None,
-        message: str | None = None,
-        progress: float = 0.0,
-    ) -> None:
-        self._store.add_event(
-            job_id,
-            lambda seq: {
-                "seq": seq,
-                "type": type_,
-                "job_id": job_id,
-                "stage": stage,
-                "asset_id": asset_id,
-                "message": message,
-                "progress": progress,
-                "ts": round(time.time(), 3),
-            },
-        )
-
-    def _pipeline(
-        self,
-        scene_id: str | None,
-        mode: str,
-        *,
-        status: str | None = None,
-        stages: list[Doc] | None = None,
-        error: str | None = None,
-        reset: bool = False,
-    ) -> None:
-        """Mirror the job on its scene: `pipeline_status`, `pipeline_stages`, `error`."""
-        if scene_id is None:
-            return
-
-        def change(scene: Doc) -> Doc:
-            out = dict(scene)
-            if reset:
-                out |= {"pipeline_stages": [], "error": None}
-            if status is not None:
-                out["pipeline_status"] = status
-                if mode == "scene" and status in ("failed", "cancelled"):
-                    out["status"] = status
-                if status in TERMINAL:
-                    out["error"] = error
-            if stages is not None:
-                out["pipeline_stages"] = [dict(s) for s in stages]
-            return out
-
-        self._store.update("scene", scene_id, change)
+            append_event(self._store, job_id, type_, **fields)

@@ -17,14 +17,21 @@ from .errors import Gen2Error, conflict, forbidden, not_found
 from .events import EventStream
 from .jobs import COSTS
 from .runtime import Gen2Runtime
-from .schemas import AssetGenerate, SceneEdit, SceneExport, SceneGenerate, ScenePatch
+from .schemas import (
+    ERROR_RESPONSES,
+    AssetGenerate,
+    SceneEdit,
+    SceneExport,
+    SceneGenerate,
+    ScenePatch,
+)
 from .store import Account, Doc, Kind
 from .views import asset_view, job_view, scene_view, status_view
 
 __all__ = ["router"]
 
 MAX_LIMIT = 100
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 def _runtime(request: Request) -> Gen2Runtime:

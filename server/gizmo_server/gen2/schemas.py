@@ -5,11 +5,19 @@ A failed validation is 422 `validation_error` with `details` (see `app`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-__all__ = ["AssetGenerate", "SceneEdit", "SceneExport", "SceneGenerate", "ScenePatch"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "AssetGenerate",
+    "JobsErrorBody",
+    "SceneEdit",
+    "SceneExport",
+    "SceneGenerate",
+    "ScenePatch",
+]
 
 
 def _stripped(value: str) -> str:
@@ -61,3 +69,26 @@ class ScenePatch(_Request):
 class SceneExport(_Request):
     format: Literal["mjcf", "usd", "sdf"]
     robot_profile: Literal["franka_panda"] | None = None
+
+
+class JobsError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    status: int
+    details: list[dict[str, Any]] | None = None
+
+
+class JobsErrorBody(BaseModel):
+    """Every error of the jobs generation: `{"error": {"code", "message", "status"}}`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: Literal[False] = False
+    error: JobsError
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": JobsErrorBody} for status in (401, 402, 403, 404, 409, 422, 429, 500)
+}
