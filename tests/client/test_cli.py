@@ -77,3 +77,9 @@ def test_login_checks_the_key_then_saves_it(
     assert saved["base_url"] == local_server.base_url
     assert local_server.api_key not in out
     run(capsys, "--api-key", "gz_wrong_key", "login", code=EXIT_AUTH)
+    answer = run_json(capsys, "login", "--api-key", local_server.api_key)
+    assert answer == {
+        "base_url": local_server.base_url,
+        "api_generation": "alpha",
+        "saved_to": str(tmp_path / "config.json"),
+    }

@@ -25,8 +25,14 @@ def _login(args: argparse.Namespace) -> int:
         args.base_url_in_use = client.base_url
         client.scenes.list(limit=1)  # proves the key works before it is saved
         path = save_config(api_key=key, base_url=client.base_url)
+        generation = client.api_generation.value
+    if args.json:
+        print_json(
+            {"base_url": client.base_url, "api_generation": generation, "saved_to": str(path)}
+        )
+    else:
         print(
-            f"Logged in to {client.base_url} ({client.api_generation.value} API generation); "
+            f"Logged in to {client.base_url} ({generation} API generation); "
             f"key saved to {path} (mode 0600)."
         )
     return 0

@@ -10,7 +10,7 @@ from .arguments import ASSET_FORMATS, add_pagination, export_format, positive_se
 from .commands import add_command, listing
 from .failures import EXIT_USAGE, CliError
 from .output import note, print_json, show_asset, table
-from .scenes import export_command
+from .saving import export_command
 from .waiting import follow_job, wait_for_asset
 
 __all__ = ["register"]

@@ -1,4 +1,5 @@
-"""Putting exports where the user asked (`export -o FILE`, `fetch -o DIR`), whole or not at all.
+"""`gizmo scenes|assets export`, and putting exports where the user asked (`export -o FILE`,
+`fetch -o DIR`), whole or not at all.
 
 A ZIP export (a scene file plus meshes; always so on the jobs generation) is never written under
 a `.usd`/`.xml` name: it is unpacked into a folder named after the requested file, and stderr
@@ -7,6 +8,7 @@ says so. Asked for a `.zip`, the archive is kept as it came.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import tempfile
@@ -17,9 +19,9 @@ from ..client import FetchedScene, GizmoClient
 from ..formats import suffixes_for
 from ..generation import ApiGeneration
 from .failures import EXIT_USAGE, CliError
-from .output import download_progress, note
+from .output import download_progress, fmt_time, note, print_json
 
-__all__ = ["copy_out", "save_export"]
+__all__ = ["copy_out", "export_command", "save_export"]
 
 
 def save_export(
@@ -46,6 +48,30 @@ def save_export(
     if show:
         note(f"the export is a ZIP archive (a scene file plus its meshes): unpacked into {folder}/")
     return folder / primary.relative_to(unpacked)
+
+
+def export_command(args: argparse.Namespace, client: GizmoClient) -> int:
+    """`scenes export` and `assets export`: save it with -o, or print the download link."""
+    if args.output:
+        saved = save_export(
+            client, args.kind, args.id, args.format, Path(args.output), show=not args.json
+        )
+        print_json({"saved_to": str(saved)}) if args.json else print(saved)
+        return 0
+    if client.api_generation is ApiGeneration.JOBS:
+        raise CliError(
+            EXIT_USAGE,
+            "this service answers an export with the file itself, not a link: give -o FILE",
+            f"Or let `gizmo {args.kind} fetch` cache it." if args.kind == "scenes" else "",
+        )
+    resource = client.scenes if args.kind == "scenes" else client.assets
+    link = resource.export(args.id, args.format)
+    if args.json:
+        print_json(link)
+    else:
+        print(link.download_url)
+        note(f"link expires {fmt_time(link.expires_at)}; it needs no key, download it promptly")
+    return 0
 
 
 def copy_out(fetched: FetchedScene, out_dir: Path) -> Path:

@@ -19,8 +19,8 @@ from .arguments import (
     export_format,
     finite_float,
     positive_seconds,
+    rotation_from,
 )
-from .arguments import rotation_from as _rotation_from
 from .commands import add_command, listing
 from .connection import require_generation
 from .failures import EXIT_NOT_READY, EXIT_USAGE, CliError
@@ -33,7 +33,7 @@ from .output import (
     show_scene,
     table,
 )
-from .saving import copy_out, save_export
+from .saving import copy_out, export_command
 from .waiting import StatusLine, not_ready_assets, resumable, wait_for_asset
 
 __all__ = ["register"]
@@ -109,35 +109,11 @@ def _add_asset(args: argparse.Namespace, client: GizmoClient) -> int:
     position = Vector3(x=args.position[0], y=args.position[1], z=args.position[2])
     rotation: Quaternion | None = None
     if args.rotation:
-        rotation = _rotation_from(args.rotation)
+        rotation = rotation_from(args.rotation)
     elif args.rpy:
         rotation = Quaternion.from_euler_degrees(*args.rpy)
     scene = client.scenes.add_asset(args.scene_id, args.asset_id, position, rotation)
     print_json(scene) if args.json else show_scene(scene)
-    return 0
-
-
-def export_command(args: argparse.Namespace, client: GizmoClient) -> int:
-    """`scenes export` and `assets export`: save it with -o, or print the download link."""
-    if args.output:
-        saved = save_export(
-            client, args.kind, args.id, args.format, Path(args.output), show=not args.json
-        )
-        print_json({"saved_to": str(saved)}) if args.json else print(saved)
-        return 0
-    if client.api_generation is ApiGeneration.JOBS:
-        raise CliError(
-            EXIT_USAGE,
-            "this service answers an export with the file itself, not a link: give -o FILE",
-            f"Or let `gizmo {args.kind} fetch` cache it." if args.kind == "scenes" else "",
-        )
-    resource = client.scenes if args.kind == "scenes" else client.assets
-    link = resource.export(args.id, args.format)
-    if args.json:
-        print_json(link)
-    else:
-        print(link.download_url)
-        note(f"link expires {fmt_time(link.expires_at)}; it needs no key, download it promptly")
     return 0
 
 
