@@ -65,12 +65,12 @@ class Jobs:
         self._require("get")
         params = {"include_result": "true"} if include_result else None
         body = self._t.request("GET", f"/jobs/{quote(job_id, safe='')}", params=params)
-        return Job.model_validate(body.get("job", body))
+        return Job.from_answer(body)
 
     def cancel(self, job_id: str) -> Job:
         self._require("cancel")
         body = self._t.request("POST", f"/jobs/{quote(job_id, safe='')}/cancel")
-        return Job.model_validate(body.get("job", body))
+        return Job.from_answer(body)
 
     def events(
         self, job_id: str, after: int | None = None, *, timeout: float | None = None

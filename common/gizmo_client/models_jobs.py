@@ -89,6 +89,12 @@ class Job(_Model):
             data["status"] = _JOB_STATUS_ALIASES.get(status.lower(), status.lower())
         return data
 
+    @classmethod
+    def from_answer(cls, body: dict[str, Any]) -> Job:
+        """A job from an answer that holds it under `job` or is the job (or the 202 answer)."""
+        inner = body.get("job")
+        return cls.model_validate(inner if isinstance(inner, dict) else body)
+
     @property
     def result_scene_id(self) -> str | None:
         """The scene this job made or changed: from the job, else from its result."""

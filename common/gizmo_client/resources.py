@@ -134,16 +134,7 @@ class Assets(GeneratedAssetCalls):
             if tags is not None:
                 body["tags"] = list(tags)
             return Asset.model_validate(self._t.request("POST", "/assets", json_body=body))
-        self._require(JOBS, "generate(scene_id=...)", "assets.generate(prompt, name, tags)")
-        jobs_body: dict[str, Any] = {
-            "prompt": prompt,
-            "scene_id": scene_id,
-            "model": model,
-            "asset_pipeline": asset_pipeline,
-            "persist": persist,
-        }
-        answer = self._t.request("POST", "/assets", json_body=jobs_body)
-        return Job.model_validate(answer.get("job", answer))
+        return self._generate_job(prompt, scene_id, model, asset_pipeline, persist)
 
     def get(self, asset_id: str) -> Asset:
         body = self._t.request("GET", f"/assets/{quote_id(asset_id)}")

@@ -20,10 +20,6 @@ JOBS = ApiGeneration.JOBS
 AnyFormat = ExportFormat | JobsFormat | str
 
 
-def _job(body: dict[str, Any]) -> Job:
-    return Job.model_validate(body.get("job", body))
-
-
 def _generation_body(
     prompt: str, model: str | None, asset_pipeline: str | None, persist: bool | None
 ) -> dict[str, Any]:
@@ -47,14 +43,14 @@ class GeneratedSceneCalls(Resource):
         """Start generating a scene from a prompt; the job's `scene_id` names the new scene."""
         self._require(JOBS, "generate", "scenes.create(name) and scenes.add_asset(...)")
         body = _generation_body(prompt, model, asset_pipeline, persist)
-        return _job(self._t.request("POST", "/scenes", json_body=body))
+        return Job.from_answer(self._t.request("POST", "/scenes", json_body=body))
 
     def edit(self, scene_id: str, prompt: str, *, model: str | None = None) -> Job:
         """Start an edit of a generated scene ("Add a conveyor belt along the north wall")."""
         self._require(JOBS, "edit", "scenes.add_asset(scene_id, asset_id, ...)")
         path = f"/scenes/{quote_id(scene_id)}/edit"
         body = _generation_body(prompt, model, None, None)
-        return _job(self._t.request("POST", path, json_body=body))
+        return Job.from_answer(self._t.request("POST", path, json_body=body))
 
     def status(self, scene_id: str) -> SceneStatus:
         self._require(JOBS, "status", "scenes.get(scene_id)")
@@ -94,6 +90,14 @@ class GeneratedSceneCalls(Resource):
 
 
 class GeneratedAssetCalls(Resource):
+    def _generate_job(
+        self, prompt: str, scene_id: str, model: str | None, asset_pipeline: str, persist: bool
+    ) -> Job:
+        """`assets.generate(prompt, scene_id=...)`: the asset id is in the finished job's result."""
+        self._require(JOBS, "generate(scene_id=...)", "assets.generate(prompt, name, tags)")
+        body = {**_generation_body(prompt, model, asset_pipeline, persist), "scene_id": scene_id}
+        return Job.from_answer(self._t.request("POST", "/assets", json_body=body))
+
     def delete(self, asset_id: str) -> None:
         self._require(JOBS, "delete", "nothing: the alpha generation cannot delete assets")
         self._t.request("DELETE", f"/assets/{quote_id(asset_id)}")
