@@ -122,7 +122,8 @@ def test_mjcf_export_is_a_zip_whose_root_scene_xml_mujoco_loads(api: Gen2, tmp_p
         roots = [
             i
             for i in range(model.nbody)
-            if model.body_parentid[i] == 0 and model.body(i).name.startswith(obj["name"])
+            if model.body_parentid[i] == 0
+            and model.body(i).name.split("/")[0].split("__")[0] == obj["name"]
         ]
         assert len(roots) == 1, obj["name"]
         position = [obj["position"][a] for a in "xyz"]

@@ -33,7 +33,7 @@ def _placements(record: Mapping[str, Any]) -> list[exports.PlacementInput]:
         exports.PlacementInput(
             placement_id=o["name"],
             asset_id=o["asset_id"],
-            asset_name=o["label"],
+            asset_name=o["label"],  # the writers name it <label>_<ordinal>, as the record does
             prompt=o["prompt"],
             position=(o["position"]["x"], o["position"]["y"], o["position"]["z"]),
             rotation=Quaternion(**o["rotation"]),

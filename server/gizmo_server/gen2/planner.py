@@ -325,7 +325,18 @@ def apply_edit(layout: Layout, prompt: str) -> tuple[Layout, list[str]]:
         changes += done
     if not changes:
         raise PlanError("The edit names nothing to change.")
-    return layout, changes
+    return replace(layout, items=_renumbered(layout.items)), changes
+
+
+def _renumbered(items: Sequence[Item]) -> tuple[Item, ...]:
+    """Names `<Label>_<ordinal among that label>` in scene order: the rule the export writers
+    name placements by (`writers.names`), so a record's names are the exported ones."""
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        seen[item.label] = seen.get(item.label, 0) + 1
+        out.append(replace(item, name=f"{item.label}_{seen[item.label]}"))
+    return tuple(out)
 
 
 def _add(layout: Layout, clause: str) -> tuple[Layout, list[str]]:
