@@ -99,6 +99,8 @@ def test_help_states_defaults_and_units(
         (["assets", "generate", "x", "--timeout", "0"], "must be more than 0 seconds"),
         (["scenes", "add-asset", "s", "a", "--position", "1", "2", "nan"], "must be a finite"),
         (["scenes", "add-asset", "s", "a", "--rotation", "0", "0", "0", "0"], "zero norm"),
+        (["scenes", "generate", "  "], "argument prompt: the prompt is empty"),
+        (["assets", "generate", ""], "argument prompt: the prompt is empty"),
     ],
 )
 def test_bad_values_are_refused_before_any_request(

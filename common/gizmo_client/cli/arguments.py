@@ -26,6 +26,7 @@ __all__ = [
     "finite_float",
     "int_in",
     "positive_seconds",
+    "prompt_text",
     "rotation_from",
 ]
 
@@ -146,3 +147,10 @@ def add_pagination(parser: argparse.ArgumentParser, noun: str, *, walk: bool = T
     )
     if walk:
         parser.add_argument("--all", action="store_true", help="walk every page")
+
+
+def prompt_text(text: str) -> str:
+    """A generation prompt: refused here when empty (the service would answer 422)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the prompt is empty: say what to generate")
+    return text

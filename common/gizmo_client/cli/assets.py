@@ -6,7 +6,7 @@ import argparse
 
 from ..client import GizmoClient
 from ..generation import ApiGeneration
-from .arguments import ASSET_FORMATS, add_pagination, export_format, positive_seconds
+from .arguments import ASSET_FORMATS, add_pagination, export_format, positive_seconds, prompt_text
 from .commands import add_command, listing
 from .failures import EXIT_USAGE, CliError
 from .output import note, print_json, show_asset, table
@@ -98,7 +98,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ac = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = add_command(ac, "generate", "generate an asset from a text prompt", _generate)
-    p.add_argument("prompt", help="what to build; be specific about shape, joints and function")
+    p.add_argument(
+        "prompt",
+        type=prompt_text,
+        help="what to build; be specific about shape, joints and function",
+    )
     p.add_argument("--name", help="display name (default: the prompt, shortened)")
     p.add_argument("--tag", action="append", help="a tag (repeatable)")
     p.add_argument(

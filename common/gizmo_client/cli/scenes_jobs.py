@@ -8,6 +8,7 @@ import argparse
 from ..client import GizmoClient
 from ..generation import ApiGeneration
 from ..models_jobs import Job
+from .arguments import prompt_text
 from .commands import add_command
 from .connection import require_generation
 from .failures import EXIT_USAGE, CliError
@@ -88,7 +89,11 @@ def _delete(args: argparse.Namespace, client: GizmoClient) -> int:
 
 def register(sc: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = add_command(sc, "generate", "generate a scene from a text prompt (jobs API)", _generate)
-    p.add_argument("prompt", help='what the scene holds, e.g. "a workcell with an arm and a table"')
+    p.add_argument(
+        "prompt",
+        type=prompt_text,
+        help='what the scene holds, e.g. "a workcell with an arm and a table"',
+    )
     p.add_argument(
         "--pipeline",
         choices=("auto", "gizmo", "cad"),
@@ -101,7 +106,9 @@ def register(sc: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = add_command(sc, "edit", "change a generated scene with a prompt (jobs API)", _edit)
     p.add_argument("scene_id")
-    p.add_argument("prompt", help='the change, e.g. "add a conveyor along the north wall"')
+    p.add_argument(
+        "prompt", type=prompt_text, help='the change, e.g. "add a conveyor along the north wall"'
+    )
     p.add_argument("--model", help="generation model (default: the service's)")
     add_wait_options(p)
 
