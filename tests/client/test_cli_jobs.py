@@ -127,6 +127,9 @@ def test_an_asset_generated_into_a_scene(capsys: pytest.CaptureFixture[str]) -> 
     asset_id = out.strip()
     assert f"asset {asset_id} ready" in err
     assert run_json(capsys, "assets", "show", asset_id)["id"] == asset_id
+    in_scene = run_json(capsys, "assets", "list", "--scene", scene_id, "--all")
+    assert asset_id in [a["id"] for a in in_scene["assets"]]
+    assert all(a["scene_id"] == scene_id for a in in_scene["assets"])
 
 
 @pytest.mark.usefixtures("jobs_env")

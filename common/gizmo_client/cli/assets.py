@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..client import GizmoClient
 from ..generation import ApiGeneration
 from .arguments import ASSET_FORMATS, add_pagination, export_format, positive_seconds, prompt_text
 from .commands import add_command, listing
+from .connection import require_generation
 from .failures import EXIT_USAGE, CliError
 from .output import note, print_json, show_asset, table
 from .saving import export_command
@@ -68,7 +70,18 @@ def _show(args: argparse.Namespace, client: GizmoClient) -> int:
 
 
 def _list(args: argparse.Namespace, client: GizmoClient) -> int:
-    assets, total = listing(client.assets, args, walk_all=args.all)
+    if args.scene:
+        require_generation(
+            client, ApiGeneration.JOBS, "assets list --scene", "List all assets without it."
+        )
+        if args.all:
+            assets: list[Any] = list(client.assets.iter_all(scene_id=args.scene))
+            total = len(assets)
+        else:
+            page = client.assets.list(args.limit, args.offset, scene_id=args.scene)
+            assets, total = list(page.items), page.total
+    else:
+        assets, total = listing(client.assets, args, walk_all=args.all)
     if args.json:
         body = {"assets": assets, "total": total}
         if not args.all:
@@ -120,6 +133,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = add_command(ac, "list", "list the account's assets, newest first", _list)
     add_pagination(p, "assets")
+    p.add_argument("--scene", metavar="SCENE_ID", help="jobs API: only the assets of this scene")
 
     p = add_command(
         ac,
