@@ -1,4 +1,5 @@
-"""GET /v1/scenes/{id} throughput of the local server, against a baseline measured in the same run.
+"""GET /v1/scenes/{id} throughput of the local server (both API generations), against a baseline
+measured in the same run.
 
 Baseline: a minimal FastAPI app (one route answering a constant JSON object) served by the same
 uvicorn runner, on the same machine, hammered by the same load generator. The ratio says how
@@ -26,8 +27,9 @@ from urllib.parse import urlsplit
 import requests
 from fastapi import FastAPI
 
-from gizmo_client.models import Quaternion
 from gizmo_server.embedded import LocalServer
+from gizmo_server.gen2.demo import GEN2_DEMO_PROMPTS
+from gizmo_server.rotation import Quaternion
 from gizmo_server.runner import bind_socket, make_server
 
 
@@ -49,7 +51,8 @@ def _hammer(host: str, port: int, path: str, headers: dict[str, str], seconds: f
 
 def _throughput(url: str, headers: dict[str, str], seconds: float, clients: int) -> float:
     parts = urlsplit(url)
-    target = (parts.hostname or "", parts.port or 80, parts.path, headers)
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    target = (parts.hostname or "", parts.port or 80, path, headers)
     with ProcessPoolExecutor(clients) as pool:
         for warm_up in [pool.submit(_hammer, *target, 0.3) for _ in range(clients)]:
             warm_up.result()
@@ -102,6 +105,13 @@ def _scene_with(server: LocalServer, placements: int) -> str:
     return str(scene["id"])
 
 
+def _gen2_demo_scene(server: LocalServer) -> str:
+    """The jobs generation's demo aisle (six objects)."""
+    headers = {"Authorization": f"Bearer {server.gen2_api_key}"}
+    scenes = requests.get(f"{server.base_url}/scenes", headers=headers, timeout=10).json()
+    return str(next(s["id"] for s in scenes["scenes"] if s["prompt"] == GEN2_DEMO_PROMPTS[1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per round")
@@ -109,7 +119,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
     args = parser.parse_args()
 
-    with _baseline_server() as ping_url, LocalServer(generation_delay=0.0) as server:
+    # The jobs generation's per-key limit is lifted: the load is far above 100 requests a minute.
+    embedded = LocalServer(demo=True, generation_delay=0.0, gen2_rate_limit=10**9)
+    with _baseline_server() as ping_url, embedded as server:
         auth = {"Authorization": f"Bearer {server.api_key}"}
         targets: list[tuple[str, str, dict[str, str]]] = [
             ("baseline: minimal FastAPI GET", ping_url, {})
@@ -117,6 +129,9 @@ def main() -> None:
         for placements in (10, 100):
             url = f"{server.base_url}/scenes/{_scene_with(server, placements)}"
             targets.append((f"GET /v1/scenes/{{id}}, {placements} placements", url, auth))
+        gen2_url = f"{server.base_url}/scenes/{_gen2_demo_scene(server)}?include_record=true"
+        gen2_auth = {"Authorization": f"Bearer {server.gen2_api_key}"}
+        targets.append(("jobs gen: GET /v1/scenes/{id}, record", gen2_url, gen2_auth))
         # Rounds interleave the targets, so load from elsewhere on the machine hits all alike;
         # the best round of each target is the least disturbed one.
         best = dict.fromkeys((label for label, _, _ in targets), 0.0)

@@ -66,6 +66,7 @@ class Gen2Accounts:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}  # key hash -> (window start, count)
         self._usage: dict[str, Counter[str]] = {}
+        self._known: dict[str, Account] = {}  # accounts are never deleted: cache the lookups
 
     def register(self, key: str) -> str:
         """The account of `key` (created with the starting credits if new)."""
@@ -77,7 +78,15 @@ class Gen2Accounts:
         )
 
     def resolve(self, key: str) -> Account | None:
-        return self._store.account_for_key(hash_key(key))
+        digest = hash_key(key)
+        with self._lock:
+            account = self._known.get(digest)
+        if account is None:
+            account = self._store.account_for_key(digest)
+            if account is not None:
+                with self._lock:
+                    self._known[digest] = account
+        return account
 
     def take(self, key: str) -> Decision:
         """Count one request against `key`'s window."""

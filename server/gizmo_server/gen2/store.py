@@ -38,9 +38,10 @@ CREATE TABLE IF NOT EXISTS g2_events (
 
 @dataclass(frozen=True)
 class Account:
+    """A key's account; its balance changes, so it is read with `credits`, not kept here."""
+
     id: str
     key_prefix: str
-    credits: int
     created_unix: float
 
 
@@ -90,7 +91,7 @@ class Gen2Store:
 
     def account_for_key(self, key_sha256: str) -> Account | None:
         rows = self._read(
-            "SELECT id, key_prefix, credits, created_unix FROM g2_accounts WHERE key_sha256 = ?",
+            "SELECT id, key_prefix, created_unix FROM g2_accounts WHERE key_sha256 = ?",
             (key_sha256,),
         )
         return Account(*rows[0]) if rows else None
