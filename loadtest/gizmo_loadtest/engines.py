@@ -205,18 +205,21 @@ class Checks:
         return self._done[scene_id]
 
     def _next(self) -> None:
-        """Wait for the next check to finish and file its result (or resubmit it once)."""
+        """Wait for the next check to finish and file its result; Ctrl-C cancels the rest."""
         try:
-            handle = self.engine.wait(self._running)
+            self._file_next()
         except KeyboardInterrupt:
             self.engine.cancel(self._running)
             self._running.clear()
             raise
+
+    def _file_next(self) -> None:
+        handle = self.engine.wait(self._running)
         scene_id = self._running.pop(handle)
         try:
             result = self.engine.result(handle, scene_id)
         except Lost as exc:
-            if scene_id not in self._lost:
+            if scene_id not in self._lost:  # once more: a dead node or pool takes no more
                 self._lost[scene_id] = str(exc)
                 self._running[self.engine.submit(scene_id)] = scene_id
                 return

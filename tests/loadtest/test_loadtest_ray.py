@@ -1,0 +1,186 @@
+"""`gizmo loadtest --ray` on a real two-node Ray cluster on 127.0.0.1 (one CPU per node, no
+dashboard): every scene reported once with the node that checked it; a node killed mid-run costs
+only a retry of its in-flight scene. Skipped where Ray (the `distributed` extra) is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gizmo_client import GizmoClient
+from gizmo_server.embedded import LocalServer
+
+if importlib.util.find_spec("ray") is None:
+    pytest.skip("Ray is not installed (the 'distributed' extra)", allow_module_level=True)
+
+# Ray maps 127.0.0.1 to the host's outward address for a multi-node cluster unless multi-node
+# support "off" makes it keep loopback (the nodes here are processes of this machine). Ray reads
+# it when first imported, so it is imported only once this is set.
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    saved = {k: os.environ.get(k) for k in RAY_ENV}
+    os.environ.update(RAY_ENV)
+    cluster_utils = importlib.import_module("ray.cluster_utils")
+    cluster = cluster_utils.Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
+    )
+    try:
+        cluster.add_node(num_cpus=1)
+        yield cluster
+    finally:
+        cluster.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def scene_ids(local_server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The demo account's scenes plus 20 generated ones (3 demo placements each, moved)."""
+    cache = tmp_path_factory.mktemp("ray-scenes-cache")
+    with GizmoClient(local_server.api_key, local_server.base_url, cache_dir=cache) as client:
+        demo = [s.id for s in client.scenes.iter_all() if not s.name.startswith("ray copy")][:3]
+        placements = client.scenes.get(demo[0]).assets[:3]
+        ids = list(demo)
+        for i in range(20):
+            scene = client.scenes.create(f"ray copy {i}")
+            for p in placements:
+                position = p.position.model_copy(update={"x": p.position.x + 0.1 * i})
+                client.scenes.add_asset(scene.id, p.asset_id, position, p.rotation)
+            ids.append(scene.id)
+    return ids
+
+
+def _loadtest(
+    cluster: Any, server: LocalServer, ids: list[str], artifacts: Path, *extra: str
+) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIZMO_")} | RAY_ENV
+    env |= {"GIZMO_API_KEY": server.api_key, "GIZMO_CONFIG": str(artifacts / "none.json")}
+    scenes = [arg for scene_id in ids for arg in ("--scene", scene_id)]
+    gizmo = Path(sys.executable).with_name("gizmo")
+    argv = [str(gizmo), "loadtest", "--base-url", server.base_url, "--ray", cluster.address]
+    return subprocess.Popen(
+        [*argv, *scenes, "--steps", "50", "--artifacts", str(artifacts), *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under `pid` (from /proc: the nodes here are processes of this machine)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
+    return found
+
+
+def _kill_node(cluster: Any, node: Any) -> None:
+    """As when a machine dies: its worker processes go with its raylet, mid-task. (Removing the
+    node alone kills the raylet, and a worker finishes its task and answers regardless.)"""
+    raylet = node.all_processes["raylet"][0].process.pid
+    for pid in _descendants(raylet):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    cluster.remove_node(node, allow_graceful=False)
+
+
+def _report(artifacts: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((artifacts / "report.json").read_text())
+    return report
+
+
+def test_every_scene_is_reported_once_with_the_node_that_checked_it(
+    cluster: Any, local_server: LocalServer, scene_ids: list[str], tmp_path: Path
+) -> None:
+    done = _loadtest(cluster, local_server, scene_ids, tmp_path)
+    stdout, stderr = done.communicate(timeout=180)
+    assert done.returncode == 0, stdout + stderr
+    assert f"{len(scene_ids)} scene(s), {3 * len(scene_ids)} case(s)" in stdout
+    report = _report(tmp_path)
+    assert [s["id"] for s in report["scenes"]] == scene_ids
+    nodes = {cluster.head_node.node_id} | {n.node_id for n in cluster.worker_nodes}
+    used = {s["node"] for s in report["scenes"]}
+    assert used == nodes, "both nodes take scenes"
+    assert report["workers"] == 2 and report["settings"]["engine"].startswith("ray 127.0.0.1:")
+    progress = [line for line in stderr.splitlines() if line.startswith("[")]
+    assert len(progress) == len(scene_ids) and all(" on node " in line for line in progress)
+    # thumbnails rendered on the nodes came back to this machine's artifacts
+    html = (tmp_path / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == len(scene_ids)
+    assert local_server.api_key not in stdout + stderr
+
+
+def test_a_node_killed_mid_run_costs_only_a_retry_of_its_scene(
+    cluster: Any, local_server: LocalServer, scene_ids: list[str], tmp_path: Path
+) -> None:
+    doomed = cluster.add_node(num_cpus=1)
+    run = _loadtest(
+        cluster, local_server, scene_ids, tmp_path, "--steps", "1000", "--no-thumbnails"
+    )
+    assert run.stderr is not None
+    lines = []
+    for line in run.stderr:
+        lines.append(line)
+        # another node's first scene is done: the new node is still busy with its own first one
+        if line.startswith("[") and " on node " in line and doomed.node_id not in line:
+            _kill_node(cluster, doomed)
+            break
+    _, rest = run.communicate(timeout=180)
+    stderr = "".join(lines) + rest
+    assert run.returncode in (0, 1), stderr
+    report = _report(tmp_path)
+    assert [s["id"] for s in report["scenes"]] == scene_ids, "every scene reported once"
+    retried = []
+    for scene in report["scenes"]:
+        notes = [n for r in scene["results"].values() for n in r["notes"]]
+        findings = [f for r in scene["results"].values() for f in r["findings"]]
+        if any("checked again after" in n for n in notes):
+            retried.append(scene)
+            assert any("Died" in n or "died" in n or "Crashed" in n for n in notes), notes
+            assert scene["node"] != doomed.node_id
+        if not scene["passed"]:  # lost twice: failed with the cause, never silently
+            assert findings and all(f["check"] == "crash" for f in findings), findings
+    assert retried, f"doomed {doomed.node_id}:\n{stderr}"
+
+
+def test_ctrl_c_cancels_the_outstanding_tasks_and_exits_130(
+    cluster: Any, local_server: LocalServer, scene_ids: list[str], tmp_path: Path
+) -> None:
+    run = _loadtest(cluster, local_server, scene_ids, tmp_path, "--steps", "1000")
+    assert run.stderr is not None
+    for line in run.stderr:
+        if line.startswith("[1/"):
+            run.send_signal(signal.SIGINT)
+            break
+    _, rest = run.communicate(timeout=60)
+    assert run.returncode == 130, rest
+    assert rest.strip().splitlines()[-1] == "interrupted", rest
+    assert "Traceback" not in rest
+    assert not (tmp_path / "report.json").exists(), "no report of a run that was cut short"
