@@ -10,7 +10,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 
 from .._version import __version__
@@ -36,7 +37,8 @@ logger = logging.getLogger("gizmo_client")
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="gizmo",
-        description="Work with Gizmo scenes and assets: list, compose, export and fetch them.",
+        description="Work with Gizmo scenes and assets: generate, list, compose, export and fetch "
+        "them (both API generations).",
         epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"gizmo {__version__}")
@@ -69,13 +71,22 @@ class _OwnDebugOnly(logging.Filter):
         return record.levelno >= logging.WARNING or record.name.startswith("gizmo")
 
 
-def _configure_logging(verbose: bool) -> None:
+@contextmanager
+def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+    """Log records to stderr, redacted, while one command runs (then the root logger is as it
+    was: `main` may run in a process that logs elsewhere, such as a test session)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_OwnDebugOnly())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    level = root.level
+    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _silence_stdout() -> None:
@@ -94,9 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(raw)
         as_json = bool(args.json)
-        _configure_logging(bool(args.verbose))
-        code: int = args.func(args)
-        sys.stdout.flush()
+        with _logging_to_stderr(bool(args.verbose)):
+            code: int = args.func(args)
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         _silence_stdout()
