@@ -113,7 +113,7 @@ def create_app(service: Service) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
 
-    jobs_app = create_gen2_app(service.gen2)
+    jobs_app = create_gen2_app(service.gen2, service.settings.max_body_bytes)
     documents: dict[str, dict[str, Any]] = {}
 
     def document(name: str) -> dict[str, Any]:

@@ -96,9 +96,15 @@ class BodyGuard:
     reads a clean 400 instead of a connection reset in the middle of its upload.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        render: Callable[[ApiError], Response] = lambda error: error.response(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.render = render  # each API generation renders the refusal in its own envelope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
@@ -118,7 +124,7 @@ class BodyGuard:
             if body:
                 _check_json(body)
         except ApiError as error:
-            await error.response()(scope, receive, send)
+            await self.render(error)(scope, receive, send)
             return
         if not content_type:  # lenient: a body without a type is read as the JSON it must be
             scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]

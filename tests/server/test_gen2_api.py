@@ -469,3 +469,16 @@ def test_the_catalog_lists_the_generator_kinds(api: Gen2) -> None:
     assert second == everything["items"][2:4]
     assert api.ok(api.get("/catalog/belt-conveyor"))["item"]["kind"] == "conveyor"
     nested_error(api.get("/catalog/no-such-thing"), 404, "asset_not_found")
+
+
+def test_bodies_are_strict_json_and_refusals_are_422(api: Gen2) -> None:
+    raw = {"Content-Type": "application/json"}
+    nan = api.post("/scenes", data=b'{"prompt": "a crate", "persist": NaN}', headers=raw)
+    nested_error(nan, 422, "validation_error")
+    big = api.post("/scenes", {"prompt": "a crate " * 200_000})
+    nested_error(big, 422, "validation_error")
+    text = api.post("/scenes", data=b"prompt=a crate", headers={"Content-Type": "text/plain"})
+    assert "Content-Type" in nested_error(text, 422, "validation_error")["error"]["message"]
+    scene_id = _demo_scene(api, LAB)["id"]
+    null_name = api.request("PATCH", f"/scenes/{scene_id}", json={"name": None})
+    nested_error(null_name, 422, "validation_error")

@@ -1,7 +1,8 @@
 """The generation's ASGI app: its routes, nested error envelopes, and per-key rate limits.
 
 Requests pass, outermost first: request id and last-resort 500 (nested) -> rate limit (headers on
-every answer, 429 without Retry-After) -> routes. FastAPI's validation errors become 422
+every answer, 429 without Retry-After) -> the alpha body guard (size cap, JSON only, strict JSON;
+its refusals become 422) -> routes. FastAPI's validation errors become 422
 `validation_error` with `details`; unknown routes and methods 404 `route_not_found`.
 """
 
@@ -17,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gizmo_server import __version__
 from gizmo_server.asgi import add_headers, header
-from gizmo_server.middleware import RequestContext
+from gizmo_server.errors import ApiError
+from gizmo_server.middleware import BodyGuard, RequestContext
 
 from .accounts import SERVICE_TOKEN_HEADER, Gen2Accounts, presented_key
 from .errors import Gen2Error
@@ -72,7 +74,15 @@ class RateLimits:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_gen2_app(runtime: Gen2Runtime) -> FastAPI:
+def _refused_body(error: ApiError) -> Response:
+    """The body guard's refusal (size, content type, strict JSON) as this generation's 422."""
+    details = [{"loc": ["body"], "msg": error.message, "type": error.code}]
+    return Gen2Error(
+        422, "validation_error", error.message, details=details, headers=error.headers
+    ).response()
+
+
+def create_gen2_app(runtime: Gen2Runtime, max_body_bytes: int) -> FastAPI:
     app = FastAPI(
         title="Gizmo jobs generation (local)",
         version=__version__,
@@ -112,6 +122,7 @@ def create_gen2_app(runtime: Gen2Runtime) -> FastAPI:
     app.add_exception_handler(Gen2Error, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_middleware(BodyGuard, max_bytes=max_body_bytes, render=_refused_body)
     app.add_middleware(RateLimits, accounts=runtime.accounts)
     app.add_middleware(
         RequestContext,

@@ -197,11 +197,11 @@ class Jobs:
         with self._lock:
             found = self._store.get("job", job_id)
             assert found is not None
+            event = self._cancels.get(job_id)  # before `_end` forgets it
             if found[1]["status"] not in TERMINAL:
                 self._end(account, job_id, "cancelled")
-            event = self._cancels.get(job_id)
             if event is not None:
-                event.set()
+                event.set()  # wakes the job's thread from its stage wait
             found = self._store.get("job", job_id)
         assert found is not None
         return found[1]
@@ -221,7 +221,7 @@ class Jobs:
                 self._check(job_id)
                 self._update_job(job_id, status="running", started_at=now())
                 self._emit(job_id, "job_started", message="job started")
-            mirror_on_scene(self._store, job["scene_id"], job["mode"], status="running")
+                mirror_on_scene(self._store, job["scene_id"], job["mode"], status="running")
             modes = {"scene": self._scene_job, "edit": self._edit_job, "asset": self._asset_job}
             outcome = modes[job["mode"]](run)
             if run.faults and self._faults.draw("job") == "job_failed":
