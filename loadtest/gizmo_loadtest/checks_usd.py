@@ -3,6 +3,10 @@
 Generic validators (`UsdValidation`, run here too) catch broken files but not the bugs that hurt
 most: a quaternion in the wrong order, a world-anchored joint left at the asset origin, a missing
 PhysicsScene. Those are found by comparing the stage with the API's own poses.
+
+The file is also used the way Isaac Sim users use it: referenced under a moved, turned parent.
+Every weld must hold there too (a joint anchored to the world in file coordinates stays behind),
+and everything that moves must live under the default prim, the part a reference brings along.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ VALIDATION_KEYWORDS = (
     "UsdUtilsValidators",
 )
 _CRATE_MAGIC = b"PXR-USDC"
+_HOST_PARENT = Sdf.Path("/Moved")
+_MOVED = "translated by (5, 0, 0) m and turned 90 degrees about Z"
+_REFERENCED_WORLD_HINT = (
+    "body0 is the world, so the anchor is in file coordinates and stays where the file put it: "
+    "anchor the joint to a prim inside the file (e.g. the placement prim), in that prim's frame"
+)
+_MAX_FINDINGS = 20  # per check: a systematic defect is clear long before the 1000th copy
 _TF_MESSAGE = re.compile(r"Error in '[^']*' at line \d+ in file [^:]* : '(.*)'")
 
 
@@ -91,6 +102,8 @@ def check_usd(path: Path, scene: Scene, options: CheckOptions) -> FormatResult:
     placements = _check_placements(stage, scene, options.tolerances, result)
     _check_composition(stage, path, placements, result)
     _check_physics(stage, placements, options.tolerances, result)
+    _check_outside_default_prim(stage, placements, result)
+    _check_referenced(path, stage, placements, options.tolerances, result)
     _check_validators(stage, placements, result)
     result.notes += sorted({d.commentary for d in diagnostics.TakeUncoalescedDiagnostics()})[:20]
     return result
@@ -290,6 +303,91 @@ def _check_physics(
             )
 
 
+def _physical(prim: Usd.Prim) -> str | None:
+    """What makes ``prim`` part of a simulated asset, if anything (static colliders are not:
+    a ground plane beside the default prim is the stage's, not the scene's)."""
+    if prim.HasAPI(UsdPhysics.RigidBodyAPI):
+        return "rigid body"
+    if prim.HasAPI(UsdPhysics.ArticulationRootAPI):
+        return "articulation root"
+    if prim.IsA(UsdPhysics.Joint):
+        return "joint"
+    return None
+
+
+def _check_outside_default_prim(
+    stage: Usd.Stage, placements: _Placements, result: FormatResult
+) -> None:
+    """Referencing a file brings its default prim only: anything that moves, and any joint
+    target, outside it is left behind."""
+    default = stage.GetDefaultPrim()
+    if not default:
+        return  # reported by the metadata check
+    root = default.GetPath()
+    found: list[Finding] = []
+    for prim in stage.Traverse():
+        path = prim.GetPath()
+        kind = _physical(prim)
+        if kind is not None and not path.HasPrefix(root):
+            found.append(
+                Finding(
+                    "usd.outside_default_prim",
+                    f"{kind} outside the default prim {root}: a reference to the file leaves it "
+                    "behind; author it under the default prim",
+                    placement=placements.owner(path),
+                    where=str(path),
+                )
+            )
+        elif kind == "joint":
+            joint = UsdPhysics.Joint(prim)
+            for side, rel in ((0, joint.GetBody0Rel()), (1, joint.GetBody1Rel())):
+                outside = [t for t in rel.GetTargets() if not t.HasPrefix(root)]
+                if outside:
+                    found.append(
+                        Finding(
+                            "usd.outside_default_prim",
+                            f"body{side} targets {outside[0]}, outside the default prim {root}: "
+                            "a reference does not remap it",
+                            placement=placements.owner(path),
+                            where=str(path),
+                        )
+                    )
+    result.findings += found[:_MAX_FINDINGS]
+
+
+def _check_referenced(
+    path: Path, stage: Usd.Stage, placements: _Placements, tol: Tolerances, result: FormatResult
+) -> None:
+    """The file referenced under a moved, turned parent: every joint's two frames still agree."""
+    default = stage.GetDefaultPrim()
+    if not default:
+        return
+    host = Usd.Stage.CreateInMemory()
+    parent = UsdGeom.Xform.Define(host, _HOST_PARENT)
+    parent.AddTranslateOp().Set(Gf.Vec3d(5.0, 0.0, 0.0))
+    parent.AddRotateZOp().Set(90.0)
+    scene = _HOST_PARENT.AppendChild("Scene")
+    host.DefinePrim(scene).GetReferences().AddReference(str(path.resolve()))
+    cache = UsdGeom.XformCache()
+    found: list[Finding] = []
+    for prim in host.Traverse():
+        if not prim.IsA(UsdPhysics.Joint):
+            continue
+        why = _joint_frames(host, cache, prim, tol, _REFERENCED_WORLD_HINT)
+        if why is None:
+            continue
+        in_file = prim.GetPath().ReplacePrefix(scene, default.GetPath())
+        found.append(
+            Finding(
+                "usd.referenced_weld",
+                f"referenced under a parent {_MOVED}, {why}",
+                placement=placements.owner(in_file),
+                where=str(in_file),
+            )
+        )
+    result.findings += found[:_MAX_FINDINGS]
+
+
 def _movable(prim: Usd.Prim) -> bool:
     return not prim.IsA(UsdPhysics.FixedJoint)
 
@@ -297,8 +395,15 @@ def _movable(prim: Usd.Prim) -> bool:
 _AXES = {"X": (1.0, 0.0, 0.0), "Y": (0.0, 1.0, 0.0), "Z": (0.0, 0.0, 1.0)}
 
 
+_WORLD_ANCHOR_HINT = "body0 is the world, so localPos0/localRot0 must be the placed world anchor"
+
+
 def _joint_frames(
-    stage: Usd.Stage, cache: UsdGeom.XformCache, prim: Usd.Prim, tol: Tolerances
+    stage: Usd.Stage,
+    cache: UsdGeom.XformCache,
+    prim: Usd.Prim,
+    tol: Tolerances,
+    world_hint: str = _WORLD_ANCHOR_HINT,
 ) -> str | None:
     """Why the joint's frame seen from body0 differs from the frame seen from body1, or None.
 
@@ -345,11 +450,7 @@ def _joint_frames(
         f"joint frames disagree between body0 and body1: position {dpos:.3g} m "
         f"(tolerance {tol.joint_position:g}), rotation {dang:.3g} rad "
         f"(tolerance {tol.joint_rotation:g})"
-        + (
-            "; body0 is the world, so localPos0/localRot0 must be the placed world anchor"
-            if not joint.GetBody0Rel().GetTargets()
-            else ""
-        )
+        + (f"; {world_hint}" if not joint.GetBody0Rel().GetTargets() else "")
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from loadtest_exports import Workcell
 from PIL import Image
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade
 
 import gizmo_mujoco
 from gizmo_loadtest.findings import CROSS, MJCF, USD, Finding, FormatResult
@@ -306,3 +307,134 @@ def test_usd_without_placement_id_attributes_is_matched_by_order(
     assert result.passed, [str(f) for f in result.findings]
     assert ORDER_NOTE in result.notes
     assert len(result.root_poses) == len(workcell.scene.assets)
+
+
+# Defects of a file used the way Isaac Sim users use it (referenced and moved), and physics that
+# drifts between the formats. The damage is done here, through pxr, on the healthy export.
+
+
+def _edited_usd(src: Path, dst: Path, edit: Callable[[Usd.Stage], None]) -> Path:
+    stage = Usd.Stage.Open(str(src))
+    edit(stage)
+    stage.GetRootLayer().Export(str(dst))
+    return dst
+
+
+def _placement_prim(stage: Usd.Stage, placement_id: str | None) -> Usd.Prim:
+    return next(
+        p for p in stage.Traverse() if p.GetAttribute("gizmo:placementId").Get() == placement_id
+    )
+
+
+def _world_anchor(placement_id: str | None) -> Callable[[Usd.Stage], None]:
+    """The old layout: the root joint anchored to the world, at the pose the file was written."""
+
+    def edit(stage: Usd.Stage) -> None:
+        root = _placement_prim(stage, placement_id)
+        joint = UsdPhysics.FixedJoint(root.GetPrimAtPath("joints/root_joint"))
+        to_world = UsdGeom.XformCache().GetLocalToWorldTransform(root)
+        joint.GetBody0Rel().ClearTargets(True)
+        anchor = to_world.Transform(Gf.Vec3d(joint.GetLocalPos0Attr().Get()))
+        joint.GetLocalPos0Attr().Set(Gf.Vec3f(anchor))
+        joint.GetLocalRot0Attr().Set(Gf.Quatf(to_world.ExtractRotationQuat()))
+
+    return edit
+
+
+def _outside_default_prim(placement_id: str | None) -> Callable[[Usd.Stage], None]:
+    def edit(stage: Usd.Stage) -> None:
+        layer = stage.GetRootLayer()
+        path = _placement_prim(stage, placement_id).GetPath()
+        assert Sdf.CopySpec(layer, path, layer, Sdf.Path("/Stray"))
+        stage.RemovePrim(path)
+
+    return edit
+
+
+def test_a_world_anchor_in_file_coordinates_fails_only_once_referenced_and_moved(
+    workcell: Workcell, tmp_path: Path
+) -> None:
+    table = workcell.placement("Steel Work Table")
+    path = _edited_usd(workcell.usd, tmp_path / "anchor.usd", _world_anchor(table.id))
+    result = check_export(USD, path, workcell.scene, FAST)
+    assert _findings(result, "usd.joint_frames") == [], "where it was written, it holds"
+    welds = _findings(result, "usd.referenced_weld")
+    assert [f.placement for f in welds] == [_label(workcell, "Steel Work Table", 0)]
+    assert "root_joint" in str(welds[0].where) and "in file coordinates" in welds[0].message
+    assert "rotation 1.57 rad" in welds[0].message, welds[0].message
+
+
+def test_a_body_outside_the_default_prim_is_named(workcell: Workcell, tmp_path: Path) -> None:
+    crate = workcell.placement("Shipping Crate")
+    path = _edited_usd(workcell.usd, tmp_path / "stray.usd", _outside_default_prim(crate.id))
+    found = _findings(check_export(USD, path, workcell.scene, FAST), "usd.outside_default_prim")
+    assert found and all(f.placement == _label(workcell, "Shipping Crate", 0) for f in found)
+    assert "rigid body outside the default prim /World" in found[0].message
+    assert str(found[0].where).startswith("/Stray/")
+
+
+def _cross(workcell: Workcell, usd: Path, tmp_path: Path, check: str) -> list[Finding]:
+    outcome = check_files([usd, workcell.mjcf], workcell.scene, FAST, None, tmp_path)
+    assert outcome.results[CROSS].stats["colliders_compared"] > 0
+    return _findings(outcome.results[CROSS], check)
+
+
+def test_cross_check_names_a_collider_whose_friction_differs_from_the_mjcf(
+    workcell: Workcell, tmp_path: Path
+) -> None:
+    crate = workcell.placement("Shipping Crate")
+
+    def slippery(stage: Usd.Stage) -> None:
+        collider = next(
+            p
+            for p in Usd.PrimRange(_placement_prim(stage, crate.id))
+            if p.HasAPI(UsdPhysics.CollisionAPI)
+        )
+        binding = UsdShade.MaterialBindingAPI(collider)
+        material = UsdShade.Material.Define(stage, "/World/PhysicsMaterials/ice")
+        UsdPhysics.MaterialAPI.Apply(material.GetPrim()).CreateStaticFrictionAttr(0.05)
+        UsdPhysics.MaterialAPI(material.GetPrim()).CreateDynamicFrictionAttr(0.05)
+        binding.Bind(material, UsdShade.Tokens.weakerThanDescendants, "physics")
+
+    usd = _edited_usd(workcell.usd, tmp_path / "ice.usd", slippery)
+    found = _findings_by_placement(_cross(workcell, usd, tmp_path, "cross.friction"))
+    assert set(found) == {_label(workcell, "Shipping Crate", 0)}
+    message = found[_label(workcell, "Shipping Crate", 0)][0].message
+    assert "static friction 0.05" in message and "/World/PhysicsMaterials/ice" in message
+
+
+def test_cross_check_notices_a_different_time_step(workcell: Workcell, tmp_path: Path) -> None:
+    def sixty_hertz(stage: Usd.Stage) -> None:
+        scene = next(p for p in stage.Traverse() if p.IsA(UsdPhysics.Scene))
+        scene.GetAttribute("physxScene:timeStepsPerSecond").Set(60)
+
+    usd = _edited_usd(workcell.usd, tmp_path / "60hz.usd", sixty_hertz)
+    (finding,) = _cross(workcell, usd, tmp_path, "cross.time_step")
+    assert "60 times a second" in finding.message and "0.002 s" in finding.message
+
+
+def test_cross_check_names_a_joint_whose_velocity_limit_differs(
+    workcell: Workcell, tmp_path: Path
+) -> None:
+    conveyor = workcell.placement("Belt Conveyor")
+
+    def faster(stage: Usd.Stage) -> None:
+        joint = next(
+            p
+            for p in Usd.PrimRange(_placement_prim(stage, conveyor.id))
+            if p.IsA(UsdPhysics.RevoluteJoint)
+        )
+        attr = joint.GetAttribute("physxJoint:maxJointVelocity")
+        attr.Set(attr.Get() * 2)
+
+    usd = _edited_usd(workcell.usd, tmp_path / "fast.usd", faster)
+    (finding,) = _cross(workcell, usd, tmp_path, "cross.velocity_limit")
+    assert finding.placement == _label(workcell, "Belt Conveyor", 0)
+    assert "maxJointVelocity is" in finding.message and "deg/s" in finding.message
+
+
+def _findings_by_placement(findings: list[Finding]) -> dict[str | None, list[Finding]]:
+    out: dict[str | None, list[Finding]] = {}
+    for finding in findings:
+        out.setdefault(finding.placement, []).append(finding)
+    return out
