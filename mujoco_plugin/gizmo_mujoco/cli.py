@@ -1,41 +1,59 @@
 """`gizmo-mujoco`: view a Gizmo scene or a local MJCF in MuJoCo, live, or run it headless.
 
-Exit status: 0 done, 1 the scene could not be loaded (or an API error), 2 bad usage,
-3 no viewer possible here (no display).
+Exit status and error lines are the `gizmo` CLI's (`gizmo_client.cli`): 0 done, 1 other (a file
+MuJoCo refuses, no display), 2 usage, 3 auth, 4 not found, 5 not ready, 6 network or service,
+130 interrupted. Its global options (`--api-key`, `--base-url`, `--json`, `-v`) go before or
+after the subcommand.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from gizmo_client import GizmoClient
+import mujoco
+
+from gizmo_client import __version__
+from gizmo_client.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_connection_options,
+    client_from_args,
+)
+from gizmo_client.cli.arguments import Parser
+from gizmo_client.cli.failures import CliError, describe, report
 from gizmo_client.errors import GizmoError
 
 from .display import display_problem, require_display
-from .errors import ViewerUnavailableError
+from .errors import KeyframeNotFoundError
 from .headless import run_headless
+from .loading import reset_to_keyframe
 from .sources import FileSource, SceneSource, Source
 from .viewer import run_managed, run_passive
 from .watcher import ReloadEvent, SceneWatcher
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
-_FILE_SUFFIXES = (".xml", ".zip", ".mjcf")
+_FILE_SUFFIXES = (".xml", ".zip", ".mjcf", ".usd", ".usda", ".usdc", ".usdz", ".png", ".jpg")
 _DEFAULT_STEPS = 1000
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gizmo-mujoco",
         description="Gizmo scenes in MuJoCo: live reload with the simulation state kept.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--version", action="version",
+        version=f"gizmo-mujoco {__version__} (mujoco {mujoco.__version__})",
+    )  # fmt: skip
+    add_connection_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
     view = commands.add_parser(
         "view",
@@ -59,47 +77,64 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("gizmo-demo"), help="demo pictures (./gizmo-demo)"
     )
     view.add_argument("--reloads", type=int, default=3, help="headless demo: reloads (3)")
+    view.add_argument("--keyframe", metavar="NAME", help="start from the scene's keyframe NAME")
+    add_connection_options(view)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    as_json, base_url = "--json" in argv, os.environ.get("GIZMO_BASE_URL")
+    try:
+        args = _parser().parse_args(argv)
+        as_json, base_url = args.json, args.base_url or base_url
+        _configure_logging(args.verbose)
+        return _view(args)
+    except KeyframeNotFoundError as exc:  # the user named it: a usage error, like a bad option
+        return report(describe(CliError(EXIT_USAGE, exc.message, exc.hint)), as_json=as_json)
+    except (CliError, GizmoError, OSError) as exc:  # OSError: unwritable picture, timeout...
+        return report(describe(exc, base_url), as_json=as_json)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Our reload and contact lines always; the client's retry chatter only with -v (a failed
+    poll is reported once by the watcher, not as four retry warnings per poll)."""
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return _view(parser, args)
-    except ViewerUnavailableError as exc:
-        print(f"gizmo-mujoco: {exc}", file=sys.stderr)
-        return EXIT_NO_DISPLAY
-    except (GizmoError, OSError) as exc:  # OSError: unwritable picture, demo timeout...
-        print(f"gizmo-mujoco: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        return 130
+    if not verbose:
+        logging.getLogger("gizmo_client").setLevel(logging.ERROR)
 
 
-def _view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _usage(message: str) -> CliError:
+    return CliError(EXIT_USAGE, message, "See `gizmo-mujoco view --help`.")
+
+
+def _view(args: argparse.Namespace) -> int:
     if args.poll <= 0:
-        parser.error("--poll must be a positive number of seconds")
+        raise _usage("--poll must be a positive number of seconds")
     if (args.steps is not None and args.steps < 0) or args.reloads < 1:
-        parser.error("--steps must be 0 or more and --reloads 1 or more")
+        raise _usage("--steps must be 0 or more and --reloads 1 or more")
     if args.demo:
         if args.target:
-            parser.error("give either a TARGET or --demo, not both")
+            raise _usage("give either a TARGET or --demo, not both")
         return _demo(args)
     if not args.target:
-        parser.error("give a scene id, a .xml or .zip file, or --demo")
+        raise _usage("give a scene id, a .xml or .zip file, or --demo")
     if not args.headless and (args.render or args.steps is not None):
-        parser.error("--steps and --render go with --headless")
-    size = _size(parser, args.size)
+        raise _usage("--steps and --render go with --headless")
+    size = _size(args.size)
     if not args.headless:
         require_display()  # before anything slow, and before MuJoCo could end the process
-    with _open_source(args.target) as source:
+    with _open_source(args) as source:
         watcher = SceneWatcher(source, poll_interval=args.poll)
         watcher.load()
+        if args.keyframe is not None:
+            reset_to_keyframe(watcher.model, watcher.data, args.keyframe)
         if args.headless:
             summary = run_headless(
                 watcher.model, watcher.data, label=source.label,
@@ -131,23 +166,23 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _open_source(target: str) -> Iterator[Source]:
+def _open_source(args: argparse.Namespace) -> Iterator[Source]:
     """A local file when TARGET names one, else a scene of the API (with its client)."""
-    path = Path(target)
+    path = Path(args.target)
     if path.exists() or path.suffix.lower() in _FILE_SUFFIXES:
         yield FileSource(path)
         return
-    with GizmoClient() as client:
-        yield SceneSource(client, target)
+    with client_from_args(args) as client:
+        yield SceneSource(client, args.target)
 
 
-def _size(parser: argparse.ArgumentParser, text: str) -> tuple[int, int]:
+def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        parser.error(f"--size wants WIDTHxHEIGHT like 640x480, got {text!r}")
+        raise _usage(f"--size wants WIDTHxHEIGHT like 640x480, got {text!r}") from None
     if not (0 < width <= 8192 and 0 < height <= 8192):
-        parser.error(f"--size must be between 1x1 and 8192x8192, got {text!r}")
+        raise _usage(f"--size must be between 1x1 and 8192x8192, got {text!r}")
     return width, height
 
 

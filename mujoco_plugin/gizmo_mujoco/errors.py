@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gizmo_client.errors import GizmoError
 
-__all__ = ["MjcfLoadError", "RenderError", "ViewerUnavailableError"]
+__all__ = ["KeyframeNotFoundError", "MjcfLoadError", "RenderError", "ViewerUnavailableError"]
 
 _LINE = re.compile(r"(?:line|Line number=)\s*(\d+)")
 _ELEMENT = re.compile(r"Element(?: name)? '([^']*)'|XMLElement name=(\S+)")
@@ -69,6 +69,16 @@ def _reason(text: str) -> str:
     while (stripped := _PREFIX.sub("", reason, count=1)) != reason:
         reason = stripped
     return reason or "MuJoCo gave no reason"
+
+
+class KeyframeNotFoundError(GizmoError):
+    """The scene has no keyframe of the asked name; the message lists the ones it has."""
+
+    def __init__(self, name: str, available: list[str]) -> None:
+        self.name, self.available = name, available
+        have = ", ".join(available) if available else "none"
+        hint = f"Use one of: {have}." if available else "Leave out --keyframe."
+        super().__init__(f"the scene has no keyframe {name!r} (its keyframes: {have})", hint=hint)
 
 
 class ViewerUnavailableError(GizmoError):

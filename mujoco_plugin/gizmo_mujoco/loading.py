@@ -16,11 +16,18 @@ from gizmo_client import GizmoClient
 from gizmo_client.archive import extract_zip_safely, find_primary_file, is_zip
 from gizmo_client.errors import UnsafeArchiveError
 
-from .errors import MjcfLoadError
+from .errors import KeyframeNotFoundError, MjcfLoadError
 
-__all__ = ["compile_file", "load_file", "load_scene", "new_data"]
+__all__ = ["compile_file", "load_file", "load_scene", "new_data", "reset_to_keyframe"]
 
 _NOT_FOUND_HINT = "Check the path; a scene id (scn_...) is fetched from the API instead."
+_USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
+_USD_MAGIC = (b"#usda", b"PXR-USDC")
+_IMAGE_MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image"}
+_MJCF_HINT = (
+    "Give the scene's MJCF export (.xml, or a .zip holding one): "
+    "`gizmo scenes export SCENE_ID --format mjcf`, or pass the scene id itself."
+)
 
 
 def compile_file(path: str | Path) -> mujoco.MjModel:
@@ -35,7 +42,21 @@ def compile_file(path: str | Path) -> mujoco.MjModel:
         raise MjcfLoadError(path, f"cannot be read ({exc.strerror})", hint=_NOT_FOUND_HINT) from exc
     if zipped:
         return _compile_zip(path)
+    _refuse_non_mjcf(path)
     return _compile_xml(path, shown_as=path)
+
+
+def _refuse_non_mjcf(path: Path) -> None:
+    """Name what the file is when it cannot be MJCF, before MuJoCo's XML parser says less."""
+    with path.open("rb") as file:
+        head = file.read(64)
+    if path.suffix.lower() in _USD_SUFFIXES or head.startswith(_USD_MAGIC):
+        raise MjcfLoadError(path, "it is a USD file; MuJoCo loads MJCF", hint=_MJCF_HINT)
+    for magic, kind in _IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            raise MjcfLoadError(path, f"it is {kind}, not an MJCF scene", hint=_MJCF_HINT)
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise MjcfLoadError(path, "it is not XML (MJCF files start with '<')", hint=_MJCF_HINT)
 
 
 def _compile_xml(path: Path, *, shown_as: Path) -> mujoco.MjModel:
@@ -61,6 +82,18 @@ def new_data(model: mujoco.MjModel) -> mujoco.MjData:
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)
     return data
+
+
+def reset_to_keyframe(model: mujoco.MjModel, data: mujoco.MjData, name: str) -> None:
+    """Put `data` in the model's keyframe `name` (positions computed); raises
+    `KeyframeNotFoundError` listing the model's keyframes when there is none of that name."""
+    index = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_KEY, name)
+    if index < 0:
+        names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_KEY, k) or f"#{k}"
+                 for k in range(model.nkey)]  # fmt: skip
+        raise KeyframeNotFoundError(name, names)
+    mujoco.mj_resetDataKeyframe(model, data, index)
+    mujoco.mj_forward(model, data)
 
 
 def load_file(path: str | Path) -> tuple[mujoco.MjModel, mujoco.MjData]:

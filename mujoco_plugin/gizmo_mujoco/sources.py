@@ -124,7 +124,7 @@ class FileSource:
             return [self.path]
         try:
             listed = mujoco.mju_getXMLDependencies(str(self.path))
-        except ValueError as exc:  # unreadable now (compile will say why): keep what we know
+        except (ValueError, mujoco.FatalError) as exc:  # unreadable now (compile says why)
             logger.debug("could not list dependencies of %s: %s", self.path, exc)
             return self._files
         files = [Path(name) for name in listed]

@@ -3,7 +3,9 @@
 Polling, fetching and compiling happen off the simulation thread (`start()`, or `poll()` called
 by hand); the simulation thread calls `apply()` between steps, which carries the state over by
 name and swaps, so stepping never waits for the network. A failed reload leaves the previous
-model running and comes back as an error event.
+model running and comes back as an error event, once per broken revision. A source that cannot
+be *asked* (the server is down) is not a failed reload: nothing changed, the model runs on, and
+one log line says so (another when it answers again).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class SceneWatcher:
         self._detected_at = 0.0
         self._failed_revision: str | None = None
         self._last_error = ""
+        self._unreachable = ""  # the kind of error the last check met; "" while it answers
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,9 +110,13 @@ class SceneWatcher:
         """Check the source once; build a changed revision (or every time with `force`) and
         stage it for `apply()`. Returns whether anything (a build or an error) was staged."""
         detected_at = time.monotonic()
-        revision: str | None = None
         try:
             revision = self.source.revision()
+        except GizmoError as exc:  # cannot ask: nothing is known to have changed
+            self._lost_contact(exc)
+            return False
+        self._regained_contact()
+        try:
             with self._lock:
                 known = self._staged_revision if self._staged is not None else self._revision
             if not force and (revision is None or revision in (known, self._failed_revision)):
@@ -124,6 +131,20 @@ class SceneWatcher:
             self._staged, self._staged_revision = build, build.revision
             self._detected_at = detected_at
         return True
+
+    def _lost_contact(self, exc: GizmoError) -> None:
+        kind = f"{type(exc).__name__} {getattr(exc, 'status', '')}"  # not the request id
+        if kind != self._unreachable:
+            logger.warning(
+                "cannot check %s for changes (%s); the current model runs on, checking again "
+                "every %g s", self.source.label, exc.message.splitlines()[0], self.poll_interval,
+            )  # fmt: skip
+        self._unreachable = kind
+
+    def _regained_contact(self) -> None:
+        if self._unreachable:
+            logger.warning("%s answers again", self.source.label)
+            self._unreachable = ""
 
     def _stage_error(self, exc: Exception, revision: str | None, detected_at: float) -> bool:
         key = f"{revision}: {exc}"
@@ -156,8 +177,8 @@ class SceneWatcher:
             try:
                 self.poll()
             except Exception as exc:  # keep polling: one bad round must not end live reload
-                logger.exception("unexpected error while polling %s", self.source.label)
-                self._stage_error(exc, None, time.monotonic())
+                if self._stage_error(exc, None, time.monotonic()):  # logged once per error
+                    logger.debug("unexpected error while polling", exc_info=exc)
 
     def __enter__(self) -> SceneWatcher:
         return self.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,27 @@ def test_corrupted_download_keeps_the_old_model_then_recovers(
     assert recovered.ok, recovered.message()
     assert watcher.model.nbody > old_model.nbody
     assert recovered.report is not None and recovered.report.time == pytest.approx(old_data.time)
+
+
+def test_a_server_that_stops_answering_is_one_log_line_not_a_failed_reload(
+    faulty_server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = faulty_server.client(cache_dir=tmp_path / "cache", max_retries=0)
+    with client:
+        demo = next(s for s in client.scenes.iter_all() if s.name == "Warehouse Workcell Alpha")
+        watcher = SceneWatcher(SceneSource(client, demo.id), poll_interval=POLL)
+        model, _ = watcher.load()
+        caplog.set_level(logging.INFO, logger="gizmo_mujoco")
+        faulty_server.configure_faults("503:1.0")
+        try:
+            polls = [watcher.poll() for _ in range(4)]
+        finally:
+            faulty_server.configure_faults(None)
+        assert polls == [False] * 4 and watcher.apply() is None  # nothing changed: no event
+        assert watcher.poll() is False and watcher.model is model
+    lines = [r.getMessage() for r in caplog.records if r.name == "gizmo_mujoco"]
+    assert len(lines) == 2, lines
+    assert (
+        lines[0].startswith("cannot check scene 'Warehouse Workcell Alpha'") and "503" in lines[0]
+    )
+    assert "the current model runs on" in lines[0] and lines[1].endswith("answers again")

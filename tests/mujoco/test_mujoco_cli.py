@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from mujoco_scenes import ARM, CRATE, scene_xml
 from PIL import Image
+from real_scenes import write_real_scene
 
 from gizmo_client.models import Scene
 from gizmo_server.embedded import LocalServer
@@ -39,7 +41,7 @@ def _assert_clean_failure(result: subprocess.CompletedProcess[str], status: int)
 def test_viewer_without_a_display_says_so_and_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "scene.xml").write_text(scene_xml([ARM]))
     result = _run("view", "scene.xml", cwd=tmp_path)
-    _assert_clean_failure(result, 3)
+    _assert_clean_failure(result, 1)
     assert "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)" in result.stderr
     assert "--headless" in result.stderr and "xvfb-run -a gizmo-mujoco view" in result.stderr
 
@@ -47,7 +49,7 @@ def test_viewer_without_a_display_says_so_and_exits_non_zero(tmp_path: Path) -> 
 def test_viewer_on_a_display_that_does_not_answer_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "scene.xml").write_text(scene_xml([ARM]))
     result = _run("view", "scene.xml", cwd=tmp_path, env={"DISPLAY": ":31999"})
-    _assert_clean_failure(result, 3)
+    _assert_clean_failure(result, 1)
     assert "no window can open on display :31999" in result.stderr
 
 
@@ -88,8 +90,8 @@ def test_unknown_scene_is_an_api_error_not_a_crash(
     env = {"GIZMO_API_KEY": local_server.api_key, "GIZMO_BASE_URL": local_server.base_url,
            "GIZMO_CACHE_DIR": str(tmp_path)}  # fmt: skip
     result = _run("view", "scn_doesnotexist", "--headless", cwd=tmp_path, env=env)
-    _assert_clean_failure(result, 1)
-    assert "404" in result.stderr and "Hint:" in result.stderr
+    _assert_clean_failure(result, 4)  # `gizmo`'s code for "not found"
+    assert "HTTP 404" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -122,3 +124,67 @@ def test_headless_demo_reloads_keeps_state_and_leaves_pictures(tmp_path: Path) -
     ]  # fmt: skip
     assert f"4 pictures in {tmp_path / 'gizmo-demo'}/" in out
     assert result.stderr == "", "a clean demo logs no warnings"
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str], status: int) -> str:
+    _assert_clean_failure(result, status)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("scene.usda", b"#usda 1.0\n(\n    defaultPrim = \"World\"\n)\n", "it is a USD file"),
+        ("thumb.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "it is a PNG image, not an MJCF scene"),
+        ("scene.xml", b'<mujoco><worldbody><geom size="1"></worldbody>', "line 1, element <geom>: "
+         "malformed XML"),
+    ],
+)  # fmt: skip
+def test_files_mujoco_cannot_load_fail_in_one_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    line = _one_error_line(_run("view", name, "--headless", cwd=tmp_path), 1)
+    assert (message in line and "--format mjcf" in line) or "malformed" in line
+
+
+def test_version_names_both_versions(tmp_path: Path) -> None:
+    result = _run("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert re.fullmatch(r"gizmo-mujoco \d+\.\d+\.\d+ \(mujoco \d+\.\d+\.\d+\)\n", result.stdout)
+
+
+def test_global_options_after_the_subcommand_and_gizmo_exit_codes(
+    local_server: LocalServer, demo_scene: Scene, tmp_path: Path
+) -> None:
+    env = {"GIZMO_CACHE_DIR": str(tmp_path / "cache"), "GIZMO_API_KEY": "", "GIZMO_BASE_URL": ""}
+    connect = ("--api-key", local_server.api_key, "--base-url", local_server.base_url)
+    result = _run("view", "-v", demo_scene.id, "--headless", "--steps", "10", *connect,
+                  cwd=tmp_path, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "8 placements, 26 bodies" in result.stdout and "INFO gizmo_mujoco" in result.stderr
+    bad_key = ("--api-key", "gz_wrong", "--base-url", local_server.base_url)
+    _one_error_line(_run("view", demo_scene.id, "--headless", *bad_key, cwd=tmp_path, env=env), 3)
+    as_json = _run("view", "scn_doesnotexist", "--headless", "--json", *connect, cwd=tmp_path,
+                   env=env)  # fmt: skip
+    _assert_clean_failure(as_json, 4)
+    error = json.loads(as_json.stderr)["error"]
+    assert (error["exit_code"], error["status"]) == (4, 404)
+
+
+def test_a_real_export_renders_a_thumbnail_from_a_named_keyframe(tmp_path: Path) -> None:
+    scene = write_real_scene(tmp_path)
+    result = _run("view", scene.path.name, "--headless", "--steps", "0", "--keyframe",
+                  "simstudio_home", "--render", "thumb.png", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "thumb.png") as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=float)
+    assert pixels.std() > 10, "not one flat colour"
+    warm = (pixels[..., 0] > pixels[..., 2] + 40).mean()  # the crate texture and cardboard
+    assert warm > 0.002, f"the brown objects should show, {warm:.4f} of the pixels are brown"
+    line = _one_error_line(
+        _run("view", scene.path.name, "--headless", "--keyframe", "home", cwd=tmp_path), 2
+    )
+    assert "no keyframe 'home'" in line and "simstudio_home, simstudio_reset" in line

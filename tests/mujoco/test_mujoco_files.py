@@ -15,9 +15,11 @@ import mujoco
 import numpy as np
 import pytest
 from mujoco_scenes import ARM, CRATE, NEW_ARM, TILTED, scene_xml
+from real_scenes import HOME_LIFT, write_real_scene
 
 import gizmo_mujoco
 from gizmo_mujoco import watcher as watcher_module
+from gizmo_mujoco.loading import reset_to_keyframe
 from gizmo_mujoco.sources import FileSource
 from gizmo_mujoco.transfer import TransferReport, transfer_state
 from gizmo_mujoco.watcher import SceneWatcher
@@ -260,3 +262,40 @@ def test_a_poll_during_the_swap_does_not_build_the_applied_revision_again(
         time.sleep(0.01)
     assert polled_meanwhile == [False]
     assert watcher.apply() is None
+
+
+def test_a_malformed_revision_of_a_watched_file_is_reported_once_without_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The background poller over a file MuJoCo's XML parser rejects (mju_getXMLDependencies
+    raised FatalError on every poll): one event, no log traceback, and the old model runs on."""
+    path = tmp_path / "scene.xml"
+    path.write_text(scene_xml([ARM]))
+    watcher = SceneWatcher(FileSource(path, debounce=0.05), poll_interval=0.05)
+    model, _ = watcher.load()
+    caplog.set_level(logging.DEBUG, logger="gizmo_mujoco")
+    with watcher:
+        _touch_later(path, "<mujoco><worldbody><geom size='1'></worldbody>")
+        time.sleep(1.0)  # about 20 polls
+        events = [event for _ in range(3) if (event := watcher.apply()) is not None]
+    assert len(events) == 1 and not events[0].ok
+    assert "line 1, element <geom>: malformed XML" in events[0].message()
+    assert watcher.model is model
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1
+
+
+def test_a_real_export_loads_steps_and_starts_from_its_keyframes(tmp_path: Path) -> None:
+    scene = write_real_scene(tmp_path)
+    model, data = gizmo_mujoco.load_file(scene.path)
+    assert (model.nmesh, model.ntex, model.nkey) == (3, 2, 2)
+    assert model.mat_texid[model.material("mat_3").id].max() >= 0  # the PNG reached the material
+    rest = {b: data.body(b).xpos.copy() for b in scene.free_bodies}
+    reset_to_keyframe(model, data, "simstudio_home")
+    for body in scene.free_bodies:
+        assert np.allclose(data.body(body).xpos, rest[body] + (0, 0, HOME_LIFT)), body
+    for _ in range(1500):  # 3 s: dropped from the home pose, the free bodies settle
+        mujoco.mj_step(model, data)
+    assert np.all(np.isfinite(data.qpos)) and np.abs(data.qvel).max() < 0.5
+    with pytest.raises(gizmo_mujoco.KeyframeNotFoundError, match="simstudio_home, simstudio_reset"):
+        reset_to_keyframe(model, data, "start")
