@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .findings import FormatResult, Report, SceneResult
 from .report_json import write_atomically
-from .report_text import outcome
+from .report_text import outcome, short_node
 
 __all__ = ["render_html", "write_html"]
 
@@ -73,7 +73,8 @@ def _scene(scene: SceneResult) -> str:
     return (
         f'<section class="scene {status}">{_thumbnail(scene)}<div>'
         f"<h2>{escape(scene.scene_name)} <code>{escape(scene.scene_id)}</code></h2>"
-        f"<div>{scene.placements} placement(s), checked in {scene.seconds:.2f} s</div>"
+        f"<div>{scene.placements} placement(s), checked in {scene.seconds:.2f} s on node "
+        f'<code title="{escape(scene.node)}">{escape(short_node(scene.node))}</code></div>'
         f"<table><tr><th>format</th><th>result</th><th>load</th><th>details</th></tr>{rows}"
         "</table></div></section>"
     )

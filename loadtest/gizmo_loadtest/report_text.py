@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .findings import FormatResult, Report
 
-__all__ = ["outcome", "summary"]
+__all__ = ["outcome", "short_node", "summary"]
 
 
 def outcome(result: FormatResult) -> str:
@@ -28,7 +28,14 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
+def short_node(node: str) -> str:
+    """A node as the reports show it: a Ray node id (56 hex digits) is cut to its first 12."""
+    return node[:12]
+
+
 def summary(report: Report) -> str:
+    """The table; a NODE column when more than one node (machine, Ray node) checked scenes."""
+    nodes = len({scene.node for scene in report.scenes}) > 1
     rows = [
         [
             scene.scene_id,
@@ -38,9 +45,11 @@ def summary(report: Report) -> str:
             _ms(result.load_seconds),
             str(len(result.findings)),
         ]
+        + ([short_node(scene.node)] if nodes else [])
         for scene, result in report.cases()
     ]
-    lines = _table(["SCENE", "NAME", "FORMAT", "RESULT", "LOAD ms", "FINDINGS"], rows)
+    headers = ["SCENE", "NAME", "FORMAT", "RESULT", "LOAD ms", "FINDINGS"]
+    lines = _table(headers + (["NODE"] if nodes else []), rows)
     failed = [(s, r) for s, r in report.cases() if r.findings]
     if failed:
         lines += ["", "Findings:"]

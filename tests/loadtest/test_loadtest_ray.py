@@ -134,6 +134,13 @@ def test_every_scene_is_reported_once_with_the_node_that_checked_it(
     # thumbnails rendered on the nodes came back to this machine's artifacts
     html = (tmp_path / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == len(scene_ids)
+    # the console table and the HTML page name the node of each scene too
+    header = next(line for line in stdout.splitlines() if line.startswith("SCENE"))
+    assert header.split()[-1] == "NODE"
+    for scene in report["scenes"]:
+        row = next(line for line in stdout.splitlines() if line.startswith(scene["id"]))
+        assert row.split()[-1] == scene["node"][:12]
+    assert all(html.count(f'title="{node}"') > 0 for node in nodes)
     assert local_server.api_key not in stdout + stderr
 
 
