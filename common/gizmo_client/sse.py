@@ -47,17 +47,19 @@ def iter_sse(
             if not pending.endswith(b"\r"):
                 return
             chunk = b"\n"
-        # bytes.splitlines splits at CR, LF and CRLF only: exactly the SSE line endings.
-        lines = (pending + chunk if pending else chunk).splitlines(keepends=True)
-        last = lines[-1] if lines else b""
-        if last.endswith(b"\n"):
-            pending = b""
-        else:
+        text = pending + chunk if pending else chunk
+        if b"\r" not in text:  # the usual stream: LF only, split in C without keeping ends
+            lines = text.split(b"\n")
             pending = lines.pop()
-            if len(pending) > max_line_bytes:
-                raise _too_long("line", max_line_bytes)
-        for raw in lines:
-            line = raw.rstrip(b"\r\n")
+        else:  # bytes.splitlines splits at CR, LF and CRLF only: the SSE line endings
+            lines = text.splitlines(keepends=True)
+            # A last line without LF is unfinished, or ends in a CR that may be half a CRLF.
+            pending = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+            lines = [line.rstrip(b"\r\n") for line in lines]
+        if len(pending) > max_line_bytes:
+            raise _too_long("line", max_line_bytes)
+        check_lines = len(text) > max_line_bytes  # no line can be longer than the text
+        for line in lines:
             if not line:
                 if data:
                     yield ServerSentEvent(
@@ -68,7 +70,7 @@ def iter_sse(
                     )
                 data, size, event, event_id, retry = [], 0, b"", None, None
                 continue
-            if len(line) > max_line_bytes:
+            if check_lines and len(line) > max_line_bytes:
                 raise _too_long("line", max_line_bytes)
             name, _, value = line.partition(b":")
             if value.startswith(b" "):

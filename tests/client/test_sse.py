@@ -30,6 +30,15 @@ def test_any_chunking_gives_the_same_events(size: int) -> None:
     assert list(iter_sse(chunks)) == EXPECTED
 
 
+@pytest.mark.parametrize("size", [1, 5, 13])
+def test_lf_only_streams_split_anywhere_give_the_same_events(size: int) -> None:
+    stream = b"".join(b'id: %d\nevent: stage\ndata: {"seq": %d}\n\n' % (n, n) for n in range(20))
+    chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+    events = list(iter_sse(chunks))
+    assert [e.id for e in events] == [str(n) for n in range(20)]
+    assert events[7] == ServerSentEvent("stage", '{"seq": 7}', "7")
+
+
 def test_garbage_lines_and_unknown_fields_are_skipped() -> None:
     stream = b"garbage without colon\nfoo: bar\nretry: soon\ndata: kept\n\n"
     assert list(iter_sse([stream])) == [ServerSentEvent("message", "kept")]
