@@ -92,6 +92,9 @@ def test_a_generated_scene_loads_in_mujoco_and_usd_and_is_cached_by_version(
     assert model.nbody > len(scene.assets)
     again = jobs_client.fetch_scene(scene_id, "mujoco_mjcf")
     assert again.from_cache and again.path == first.path and not first.from_cache
+    # Watchers poll `scenes.get(id).fingerprint()` (no record) against the fetched one.
+    assert jobs_client.scenes.get(scene_id).fingerprint() == first.fingerprint
+    assert [p.asset_id for p in first.scene.assets] == [p.asset_id for p in scene.assets]
     usd = jobs_client.fetch_scene(scene_id, "isaac_sim_usd")
     stage = Usd.Stage.Open(str(usd.path))
     assert stage.GetDefaultPrim().IsValid()
