@@ -112,7 +112,7 @@ def _page(limit: int) -> int:
 
 
 @router.get("/whoami", summary="Verify the key (answers 2xx only for this generation's keys)")
-def whoami(request: Request, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
+def whoami(runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     return _ok(
         {
             "user": {"id": account.id, "credits": runtime.store.credits(account.id)},
