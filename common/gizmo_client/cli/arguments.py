@@ -51,10 +51,17 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) ->
     default = {} if top else {"default": argparse.SUPPRESS}
     flags = {"default": False} if top else {"default": argparse.SUPPRESS}
     options: list[tuple[tuple[str, ...], dict[str, object]]] = [
-        (("--api-key",), {"help": "API key (default: $GIZMO_API_KEY, then `gizmo login`)"}),
+        (
+            ("--api-key",),
+            {"metavar": "KEY", "help": "API key (default: $GIZMO_API_KEY, then `gizmo login`)"},
+        ),
         (
             ("--base-url",),
-            {"help": "API base URL, ending in /v1 (default: $GIZMO_BASE_URL, then `gizmo login`)"},
+            {
+                "metavar": "URL",
+                "help": "API base URL, ending in /v1 "
+                "(default: $GIZMO_BASE_URL, then `gizmo login`)",
+            },
         ),
         (("--json",), {"action": "store_true", "help": "machine-readable output", **flags}),
         (

@@ -232,7 +232,9 @@ def _fetch(args: argparse.Namespace, client: GizmoClient) -> int:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = add_command(commands, "scenes", "list, show, create, compose, export and fetch scenes")
+    group = add_command(
+        commands, "scenes", "generate, list, show, compose, export and fetch scenes"
+    )
     sc = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     p = add_command(sc, "list", "list the account's scenes, newest first", _list)
@@ -244,11 +246,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = add_command(sc, "show", "a scene and its placed assets, with poses", _show)
     p.add_argument("scene_id")
 
-    p = add_command(sc, "create", "create an empty scene; prints its id", _create)
+    p = add_command(sc, "create", "create an empty scene; prints its id (alpha API)", _create)
     p.add_argument("name")
     p.add_argument("--description")
 
-    p = add_command(sc, "add-asset", "place a ready asset in a scene at a pose", _add_asset)
+    p = add_command(
+        sc, "add-asset", "place a ready asset in a scene at a pose (alpha API)", _add_asset
+    )
     p.add_argument("scene_id")
     p.add_argument("asset_id")
     p.add_argument(
