@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,24 +47,40 @@ def test_a_cache_dir_that_is_a_file(local_server: LocalServer, tmp_path: Path) -
     assert "GIZMO_CACHE_DIR" in line
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB file system, nearly full (needs root to mount a tmpfs)."""
-    mount = tmp_path / "disk"
+@contextmanager
+def _tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A real small file system at `mount` (needs the right to mount a tmpfs, e.g. root)."""
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
         capture_output=True,
         check=False,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     try:
-        free = os.statvfs(mount)
-        (mount / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 8192))
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """64 KiB, all but 8 KiB of it taken."""
+    with _tmpfs(tmp_path / "disk", "size=64k") as mount:
+        free = os.statvfs(mount)
+        (mount / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 8192))
+        yield mount
+
+
+def test_a_read_only_cache_dir(local_server: LocalServer, tmp_path: Path) -> None:
+    with _tmpfs(tmp_path / "ro", "size=64k,ro") as mount:
+        env = subprocess_env(local_server, tmp_path, GIZMO_CACHE_DIR=str(mount / "cache"))
+        done = gizmo("scenes", "fetch", _workcell(env), env=env)
+    assert done.returncode == EXIT_ERROR and done.stdout == ""
+    line = _one_error_line(done.stderr)
+    assert line.startswith(f"error: cannot use {mount}/cache") and "Read-only file system" in line
+    assert "Choose a writable folder: GIZMO_CACHE_DIR" in line
 
 
 def test_a_full_disk(local_server: LocalServer, tmp_path: Path, tiny_disk: Path) -> None:
