@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
 from gizmo_server.description import Kind
 from gizmo_server.gen2.planner import Layout, PlanError, apply_edit, place_asset, plan_scene
+from gizmo_server.gen2.validation import physics_problem
 
 PROMPTS = (
     "a robotics lab with two workbenches and a mobile manipulator",
@@ -126,3 +128,19 @@ def test_a_generated_asset_lands_on_a_free_spot() -> None:
     layout, item = place_asset(plan_scene(PROMPTS[1]), "a 7-DOF robot arm")
     assert item.kind is Kind.ARM and item.name == "Robot_Arm_1" and item.fixed
     _assert_clear(layout)
+
+
+def test_physics_validation_passes_planned_scenes_and_catches_bad_ones() -> None:
+    layout = plan_scene(PROMPTS[1])
+    assert physics_problem(layout) is None
+    crate = next(i for i in layout.items if i.kind is Kind.CRATE)
+    lifted = replace(crate, position=(crate.position[0], crate.position[1], 3.0))
+    falling = replace(layout, items=tuple(lifted if i is crate else i for i in layout.items))
+    problem = physics_problem(falling)
+    assert problem is not None and problem.startswith(crate.name) and "settled" in problem
+    other = next(i for i in layout.items if i is not crate)
+    stacked = replace(crate, position=other.position)
+    overlapping = replace(layout, items=tuple(stacked if i is crate else i for i in layout.items))
+    assert physics_problem(overlapping) in {
+        f"{name} overlaps a wall or another object." for name in (crate.name, other.name)
+    }

@@ -30,6 +30,7 @@ from .journal import TERMINAL, append_event, mirror_on_scene
 from .planner import Layout, PlanError, apply_edit, place_asset, plan_scene
 from .records import layout_from_record, record_from_layout
 from .store import Doc, Gen2Store
+from .validation import physics_problem
 
 __all__ = ["COSTS", "Jobs"]
 
@@ -319,13 +320,9 @@ class Jobs:
 
     def _validate(self, run: _Run, layout: Layout) -> None:
         with self._stage(run, "physics_validation"):
-            for item in layout.items:
-                others = [o for o in layout.items if o.name != item.name]
-                if not layout.fits(item, others, gap=0.0):
-                    raise _Failed(
-                        "physics_validation_failed",
-                        f"{item.name} overlaps a wall or another object.",
-                    )
+            problem = physics_problem(layout)
+            if problem is not None:
+                raise _Failed("physics_validation_failed", problem)
 
     def _scene_job(self, run: _Run) -> _Outcome:
         with self._stage(run, "scene_director"):
