@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -73,3 +74,13 @@ def test_nothing_listening_on_loopback_asks_whether_the_server_runs(
     assert err.splitlines()[-1].startswith(
         f"error: connection refused: is `gizmo-server` running? (nothing answers at {url})"
     )
+
+
+def test_with_json_stderr_is_the_json_error_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    _, err = run(capsys, "--json", "--base-url", url, "scenes", "list", code=EXIT_NETWORK)
+    error = json.loads(err)["error"]  # the retries were not logged in between
+    assert error["exit_code"] == EXIT_NETWORK and "is `gizmo-server` running?" in error["message"]

@@ -204,7 +204,7 @@ def describe(exc: BaseException, base_url: str | None = None) -> Failure:
     raise TypeError(f"not a failure the CLI describes: {type(exc).__name__}")
 
 
-def report(failure: Failure, *, as_json: bool) -> int:
+def report(failure: Failure, *, as_json: bool, label: str = "error: ") -> int:
     """Print `failure` on stderr (one line and a hint, or one JSON object); return its code."""
     if as_json:
         body = {
@@ -218,8 +218,8 @@ def report(failure: Failure, *, as_json: bool) -> int:
         print(json.dumps(body), file=sys.stderr)
     else:
         message = redact(failure.message).rstrip()
-        if not message.endswith((".", "?", "!")):
+        if failure.hint and not message.endswith((".", "?", "!")):
             message += "."
         hint = f" {redact(failure.hint)}" if failure.hint else ""
-        print(f"error: {message}{hint}", file=sys.stderr)
+        print(f"{label}{message}{hint}", file=sys.stderr)
     return failure.code

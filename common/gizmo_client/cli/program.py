@@ -23,6 +23,7 @@ from .failures import (
     EXIT_CODES,
     EXIT_INTERRUPTED,
     CliError,
+    Failure,
     Interrupted,
     describe,
     redact,
@@ -72,16 +73,18 @@ class _OwnDebugOnly(logging.Filter):
 
 
 @contextmanager
-def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+def _logging_to_stderr(verbose: bool, as_json: bool) -> Iterator[None]:
     """Log records to stderr, redacted, while one command runs (then the root logger is as it
-    was: `main` may run in a process that logs elsewhere, such as a test session)."""
+    was: `main` may run in a process that logs elsewhere, such as a test session). With --json
+    and no -v, stderr is kept for the JSON error: retry warnings are not logged."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_OwnDebugOnly())
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    quiet = logging.ERROR if as_json else logging.WARNING
+    root.setLevel(logging.DEBUG if verbose else quiet)
     try:
         yield
     finally:
@@ -105,19 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(raw)
         as_json = bool(args.json)
-        with _logging_to_stderr(bool(args.verbose)):
+        with _logging_to_stderr(bool(args.verbose), as_json):
             code: int = args.func(args)
             sys.stdout.flush()
         return code
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
-    except Interrupted as exc:
-        print(f"interrupted: {exc.note}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        note = f": {exc.note}" if isinstance(exc, Interrupted) else ""
+        return report(Failure(EXIT_INTERRUPTED, f"interrupted{note}"), as_json=as_json, label="")
     except (CliError, GizmoError, OSError) as exc:
         base_url = getattr(args, "base_url_in_use", None) or getattr(args, "base_url", None)
         return report(describe(exc, base_url), as_json=as_json)
