@@ -199,3 +199,11 @@ def test_on_a_terminal_generate_wait_draws_a_bar(local_server: LocalServer, tmp_
     assert re.search(r"job_\w+ physics_validation … .*\d+%", shown), shown
     assert "100%" in shown
     assert re.search(r"job_\w+ asset [a-z0-9]{16} ready\r?\n", shown)  # printed above the bar
+
+
+@pytest.mark.usefixtures("jobs_env")
+def test_fetch_wait_waits_for_a_generating_scene(capsys: pytest.CaptureFixture[str]) -> None:
+    job = run_json(capsys, "scenes", "generate", PROMPT)
+    out, err = run(capsys, "scenes", "fetch", job["scene_id"], "--wait", "--timeout", "60")
+    assert Path(out.strip()).suffix == ".xml" and Path(out.strip()).is_file()
+    assert re.search(rf"{job['scene_id']}: (queued|running|generating) \(\d+\.\d s\)", err), err
