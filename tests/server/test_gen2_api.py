@@ -482,3 +482,16 @@ def test_bodies_are_strict_json_and_refusals_are_422(api: Gen2) -> None:
     scene_id = _demo_scene(api, LAB)["id"]
     null_name = api.request("PATCH", f"/scenes/{scene_id}", json={"name": None})
     nested_error(null_name, 422, "validation_error")
+
+
+def test_two_edits_in_flight_both_land(api: Gen2) -> None:
+    scene_id, _ = _generated(api, "a table")
+    jobs = [
+        api.ok(api.post(f"/scenes/{scene_id}/edit", {"prompt": prompt}), 202)["job_id"]
+        for prompt in ("add a bin", "add two crates")
+    ]
+    assert [api.wait(job)["status"] for job in jobs] == ["succeeded", "succeeded"]
+    scene = api.scene(scene_id)
+    assert scene["version"] == 3
+    kinds = sorted(o["kind"] for o in scene["record"]["objects"])
+    assert kinds == ["bin", "crate", "crate", "table"]
