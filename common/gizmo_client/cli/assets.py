@@ -150,7 +150,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument(
         "-o",
+        "--out",
         "--output",
+        dest="output",
         metavar="FILE",
         help="download to FILE (a ZIP export is unpacked into a folder named after FILE)",
     )
