@@ -35,6 +35,23 @@ def api(kit_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
 
 
 @pytest.fixture
+def jobs_api(kit_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
+    """A client of the jobs generation (the demo `gzm_k1_` key) for arranging data."""
+    with GizmoClient(
+        api_key=kit_server.gen2_api_key,
+        base_url=kit_server.base_url,
+        cache_dir=tmp_path / "arrange-jobs-cache",
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def jobs_environ(kit_server: LocalServer) -> dict[str, str]:
+    """The panel's environment for the jobs generation's demo account."""
+    return {"GIZMO_BASE_URL": kit_server.base_url, "GIZMO_API_KEY": kit_server.gen2_api_key}
+
+
+@pytest.fixture
 def demo_asset_ids(api: GizmoClient) -> list[str]:
     """Ready assets of the demo account, to place in scenes the tests create."""
     warehouse = next(s for s in api.scenes.iter_all() if s.name == "Warehouse Workcell Alpha")

@@ -1,26 +1,31 @@
 """Helpers for the Kit extension's tests: the extension's folder on sys.path, a settings store,
-an Isaac-like stage, a controller builder, and the pose check every load/sync test ends with."""
+an Isaac-like stage, a controller builder, the pose check every load/sync test ends with, the
+asset-path check, and a harness running a controller on a real asyncio loop."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 EXT_ROOT = Path(__file__).resolve().parents[2] / "exts" / "gizmo.scenes"
 if str(EXT_ROOT) not in sys.path:
     sys.path.insert(0, str(EXT_ROOT))
 
-from gizmo.scenes.controller import PanelController  # noqa: E402
-from gizmo.scenes.scheduler import Scheduler, SyncScheduler  # noqa: E402
+from gizmo.scenes.controller import PanelController, Status  # noqa: E402
+from gizmo.scenes.data import LoadMode  # noqa: E402
+from gizmo.scenes.scheduler import AsyncioScheduler, Scheduler, SyncScheduler  # noqa: E402
 from gizmo.scenes.stage_port import UsdStagePort  # noqa: E402
-from pxr import Gf, Usd, UsdGeom  # noqa: E402
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdUtils  # noqa: E402
 
 from gizmo_client import GizmoClient, Quaternion  # noqa: E402
 from gizmo_client.models import Scene  # noqa: E402
 from gizmo_server.embedded import LocalServer  # noqa: E402
 
+T = TypeVar("T")
 ControllerFactory = Callable[..., PanelController]
 PosesCheck = Callable[[Usd.Stage, str, Scene], None]
 
@@ -67,6 +72,25 @@ def assert_at_api_pose(stage: Usd.Stage, prim_path: str, scene: Scene) -> None:
         )
 
 
+def assert_assets_resolve(stage: Usd.Stage, prim_path: str, layer_file: Path) -> list[Path]:
+    """Every asset path under `prim_path` (composed) and of `layer_file` (and what it pulls in)
+    resolves to an existing file; returns the resolved asset files (textures...)."""
+    _, _, unresolved = UsdUtils.ComputeAllDependencies(str(layer_file))
+    assert not unresolved, f"{layer_file} has unresolved asset paths: {unresolved}"
+    found: list[Path] = []
+    for prim in Usd.PrimRange(stage.GetPrimAtPath(prim_path)):
+        for attr in prim.GetAttributes():
+            if attr.GetTypeName() != Sdf.ValueTypeNames.Asset:
+                continue
+            value = attr.Get()
+            if value is None or not value.path:
+                continue
+            resolved = Path(value.resolvedPath) if value.resolvedPath else None
+            assert resolved and resolved.is_file(), f"{attr.GetPath()}: {value.path!r} unresolved"
+            found.append(resolved)
+    return found
+
+
 def new_controller(
     server: LocalServer,
     cache_dir: Path,
@@ -95,3 +119,44 @@ def new_controller(
         ),
         **kwargs,
     )
+
+
+async def until(controller: PanelController, check: Callable[[], bool]) -> None:
+    """Let the asyncio loop run until `check()` holds (10 s at most)."""
+    for _ in range(400):
+        if check():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"timed out; state: {controller.state}")
+
+
+async def load_as_reference(controller: PanelController, scene_id: str) -> None:
+    controller.refresh()
+    await until(controller, lambda: controller.state.total_scenes > 0)
+    controller.select(scene_id)
+    await until(controller, lambda: bool(controller.state.placements))
+    controller.load(LoadMode.REFERENCE)
+    await until(controller, lambda: controller.state.status is Status.LOADED)
+
+
+def on_asyncio_loop(
+    make_controller: ControllerFactory,
+    stage: Usd.Stage,
+    body: Callable[[PanelController, Callable[[Callable[[], T]], Awaitable[T]]], Awaitable[None]],
+) -> None:
+    """Run `body(controller, in_worker)` with Kit's scheduler on a real asyncio loop; `in_worker`
+    runs a blocking call on the worker pool, as the panel does."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            controller = make_controller(
+                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
+            )
+
+            def in_worker(fn: Callable[[], T]) -> Awaitable[T]:
+                return loop.run_in_executor(pool, fn)
+
+            await body(controller, in_worker)
+
+    asyncio.run(main())

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,10 +13,17 @@ from gizmo.scenes import settings as panel_settings
 from gizmo.scenes import usd_ops
 from gizmo.scenes.controller import ErrorKind, PanelController, PanelState, Phase, Status
 from gizmo.scenes.data import LoadMode
-from gizmo.scenes.scheduler import AsyncioScheduler
 from gizmo.scenes.stage_port import UsdStagePort
 from gizmo.scenes.usd_ops import FINGERPRINT_ATTR
-from kit_support import ControllerFactory, MemorySettings, PosesCheck, isaac_like_stage
+from kit_support import (
+    ControllerFactory,
+    MemorySettings,
+    PosesCheck,
+    isaac_like_stage,
+    load_as_reference,
+    on_asyncio_loop,
+    until,
+)
 from pxr import Usd
 
 from gizmo_client import GizmoClient, Quaternion, Vector3
@@ -359,47 +364,6 @@ def test_load_without_selection_explains(make_controller: ControllerFactory) -> 
     assert error is not None and "Pick a scene" in error.hint and not error.can_retry
 
 
-async def _until(controller: PanelController, check: Callable[[], bool]) -> None:
-    """Let the asyncio loop run until `check()` holds (10 s at most)."""
-    for _ in range(400):
-        if check():
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"timed out; state: {controller.state}")
-
-
-async def _load_as_reference(controller: PanelController, scene_id: str) -> None:
-    controller.refresh()
-    await _until(controller, lambda: controller.state.total_scenes > 0)
-    controller.select(scene_id)
-    await _until(controller, lambda: bool(controller.state.placements))
-    controller.load(LoadMode.REFERENCE)
-    await _until(controller, lambda: controller.state.status is Status.LOADED)
-
-
-def _on_asyncio_loop(
-    make_controller: ControllerFactory,
-    stage: Usd.Stage,
-    body: Callable[[PanelController, Callable[[Callable[[], T]], Awaitable[T]]], Awaitable[None]],
-) -> None:
-    """Run `body(controller, in_worker)` with Kit's scheduler on a real asyncio loop; `in_worker`
-    runs a blocking call on the worker pool, as the panel does."""
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            controller = make_controller(
-                stage=stage, scheduler=AsyncioScheduler(loop, pool), poll_interval=0.05
-            )
-
-            def in_worker(fn: Callable[[], T]) -> Awaitable[T]:
-                return loop.run_in_executor(pool, fn)
-
-            await body(controller, in_worker)
-
-    asyncio.run(main())
-
-
 def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
     make_controller: ControllerFactory,
     api: GizmoClient,
@@ -415,7 +379,7 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
     ) -> None:
         threads: set[int] = set()
         controller.subscribe(lambda _: threads.add(threading.get_ident()))
-        await _load_as_reference(controller, small_scene.id)
+        await load_as_reference(controller, small_scene.id)
         assert len(controller.state.placements) == 2
         controller.set_auto_sync(True)
 
@@ -427,7 +391,7 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
                 Quaternion.from_euler_degrees(-44.0, 8.0, 66.0),
             )
         )
-        await _until(
+        await until(
             controller, lambda: controller.state.loaded[0].fingerprint == after.fingerprint()
         )
         prim_path = controller.state.loaded[0].prim_path
@@ -437,7 +401,7 @@ def test_auto_sync_on_an_asyncio_loop_stays_on_the_main_thread(
         controller.shutdown()
         assert controller.state.auto_sync is False
 
-    _on_asyncio_loop(make_controller, stage, scenario)
+    on_asyncio_loop(make_controller, stage, scenario)
 
 
 def test_syncing_an_opened_scene_drops_what_went_with_the_old_stage(
@@ -489,7 +453,7 @@ def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
     """An exception in the poll loop (here: a window listener failing) must not go silent."""
 
     async def scenario(controller: PanelController, _: object) -> None:
-        await _load_as_reference(controller, small_scene.id)
+        await load_as_reference(controller, small_scene.id)
 
         def broken_window(state: PanelState) -> None:
             if state.auto_sync and state.status is Status.LOADING:
@@ -497,11 +461,11 @@ def test_auto_sync_that_breaks_switches_itself_off_and_says_so(
 
         controller.subscribe(broken_window)
         controller.set_auto_sync(True)
-        await _until(controller, lambda: not controller.state.auto_sync)
+        await until(controller, lambda: not controller.state.auto_sync)
         error = controller.state.error
         assert controller.state.auto_sync is False
         assert error is not None and "the window failed to draw" in error.detail
         assert error.can_retry
         controller.shutdown()
 
-    _on_asyncio_loop(make_controller, isaac_like_stage(), scenario)
+    on_asyncio_loop(make_controller, isaac_like_stage(), scenario)

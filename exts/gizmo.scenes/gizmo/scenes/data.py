@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from gizmo_client.models import PlacedAsset, SceneSummary
+    from gizmo_client.models_jobs import GeneratedScene, GeneratedSceneSummary
 
 __all__ = [
+    "GeneratedSceneRow",
     "LoadMode",
     "LoadedScene",
     "PlacementRow",
@@ -49,17 +51,59 @@ class SceneRow:
     name: str
     description: str = ""
 
-    @classmethod
-    def from_summary(cls, summary: SceneSummary) -> SceneRow:
-        return cls(id=summary.id, name=summary.name, description=summary.description or "")
+    @staticmethod
+    def from_summary(summary: SceneSummary) -> SceneRow:
+        """The row for either generation's scene (a generated one keeps prompt, version, status)."""
+        # Imported here: the Kit layer imports this module even when the client cannot load.
+        from gizmo_client.models_jobs import GeneratedScene, GeneratedSceneSummary
+
+        if isinstance(summary, GeneratedSceneSummary | GeneratedScene):
+            return GeneratedSceneRow.from_generated(summary)
+        return SceneRow(id=summary.id, name=summary.name, description=summary.description or "")
 
     def columns(self) -> tuple[str, ...]:
         return (self.name, self.id)
 
     def matches(self, text: str) -> bool:
-        """Case-insensitive match of every word of `text` against name, description or id."""
-        haystack = f"{self.name} {self.description} {self.id}".casefold()
+        """Case-insensitive match of every word of `text` against the row's words."""
+        haystack = self._haystack().casefold()
         return all(word in haystack for word in text.casefold().split())
+
+    def _haystack(self) -> str:
+        return f"{self.name} {self.description} {self.id}"
+
+
+@dataclass(frozen=True)
+class GeneratedSceneRow(SceneRow):
+    """A scene of the jobs generation: made from a prompt, versioned, with a pipeline status.
+
+    Its name is the prompt until someone renames it, so the prompt only gets a column of its own
+    in the detail line; the filter matches it either way.
+    """
+
+    HEADERS: ClassVar[tuple[str, ...]] = ("Scene", "Version", "Status", "Id")
+
+    prompt: str = ""
+    version: int | None = None
+    status: str = ""
+
+    @classmethod
+    def from_generated(cls, summary: GeneratedSceneSummary | GeneratedScene) -> GeneratedSceneRow:
+        return cls(
+            id=summary.id,
+            name=summary.name,
+            description=summary.description or "",
+            prompt=summary.prompt or "",
+            version=summary.version,
+            status=summary.status or "",
+        )
+
+    def columns(self) -> tuple[str, ...]:
+        version = f"v{self.version}" if self.version is not None else "–"
+        return (self.name, version, self.status or "–", self.id)
+
+    def _haystack(self) -> str:
+        return f"{self.name} {self.description} {self.prompt} {self.status} {self.id}"
 
 
 @dataclass(frozen=True)

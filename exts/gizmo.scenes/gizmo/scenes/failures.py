@@ -16,11 +16,15 @@ from gizmo_client.errors import (
     GizmoConnectionError,
     GizmoError,
     GizmoTimeoutError,
+    InsufficientCreditsError,
+    JobFailedError,
     RateLimitError,
+    SceneNotReadyError,
     ServerError,
 )
 
 from .data import UnsavedChangesError, UsdFileError
+from .job_progress import PromptError
 from .settings import ConnectionSettings
 
 __all__ = ["KEY_HINT", "ErrorKind", "PanelError", "describe"]
@@ -30,6 +34,9 @@ class ErrorKind(str, Enum):
     NO_KEY = "no_key"
     AUTH = "auth"
     NOT_READY = "not_ready"
+    PROMPT = "prompt"
+    CREDITS = "credits"
+    JOB_FAILED = "job_failed"
     NETWORK = "network"
     FILE = "file"
     UNSAVED = "unsaved"
@@ -80,6 +87,39 @@ def describe(
             True,
             names,
         )
+    if isinstance(exc, SceneNotReadyError):
+        return PanelError(
+            ErrorKind.NOT_READY,
+            "The scene is still generating",
+            f"Still not ready after {not_ready_timeout:.0f} s: {exc.message}",
+            "Wait until its generation finishes (its status in the list), then press Retry.",
+            True,
+        )
+    if isinstance(exc, PromptError):
+        return PanelError(
+            ErrorKind.PROMPT,
+            "No prompt",
+            str(exc),
+            "Type what the scene should hold (or, for an edit, what to change), then press "
+            "Generate or Edit again.",
+            False,
+        )
+    if isinstance(exc, InsufficientCreditsError):
+        return PanelError(
+            ErrorKind.CREDITS,
+            "Not enough credits (HTTP 402)",
+            exc.message,
+            "Top the account's credits up (`gizmo usage` shows them), then press Retry.",
+            True,
+        )
+    if isinstance(exc, JobFailedError):
+        return PanelError(
+            ErrorKind.JOB_FAILED,
+            "The generation failed",
+            _one_line(exc.message),
+            exc.hint or "Rephrase the prompt, or press Retry to run it again.",
+            True,
+        )
     if isinstance(exc, (GizmoConnectionError, GizmoTimeoutError, ServerError, RateLimitError)):
         return PanelError(
             ErrorKind.NETWORK,
@@ -115,3 +155,8 @@ def describe(
         "See the console log for details; please report it.",
         True,
     )
+
+
+def _one_line(text: str) -> str:
+    """The panel's error line holds one line: a service's multi-line reason is joined."""
+    return " ".join(text.split())

@@ -56,6 +56,7 @@ __all__ = [
     "open_stage",
     "remove_scene",
     "replace_file",
+    "scene_tags",
     "stage_metrics",
     "stage_physics_scenes",
     "unique_child_path",
@@ -127,6 +128,18 @@ def check_export(path: str | os.PathLike[str]) -> ExportFile:
         else:
             pending.extend(spec.nameChildren)
     return ExportFile(Path(path).resolve(), layer, layer_metrics(layer), tuple(sorted(physics)))
+
+
+def scene_tags(layer: Sdf.Layer) -> tuple[str, str]:
+    """The Gizmo scene id and name an export's default prim carries ("" where it has none)."""
+    default = Sdf.Path.absoluteRootPath.AppendChild(layer.defaultPrim)
+
+    def tag(name: str) -> str:
+        spec = layer.GetAttributeAtPath(default.AppendProperty(name))
+        value = spec.default if spec is not None else None
+        return value if isinstance(value, str) else ""
+
+    return tag(SCENE_ID_ATTR), tag(SCENE_NAME_ATTR)
 
 
 def layer_metrics(layer: Sdf.Layer) -> Metrics:
