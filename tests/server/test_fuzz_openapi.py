@@ -127,6 +127,9 @@ def test_the_combined_document_describes_both_generations(fuzzed_server: LocalSe
     assert {"201", "202"} <= set(both["responses"])
     assert labels["GET /v1/whoami"]["x-gizmo-generations"] == ["jobs"]
     assert "JobsServiceToken" in doc["components"]["securitySchemes"]
+    combined = schemathesis.openapi.from_url(fuzzed_server.base_url + "/openapi.json")
+    parsed = [result.ok().label for result in combined.get_all_operations()]  # ok() raises
+    assert sorted(parsed) == sorted(labels)
 
 
 def test_every_jobs_operation_is_fuzzed(jobs_schema: Any) -> None:
