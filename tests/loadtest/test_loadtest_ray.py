@@ -191,3 +191,28 @@ def test_ctrl_c_cancels_the_outstanding_tasks_and_exits_130(
     assert rest.strip().splitlines()[-1] == "interrupted", rest
     assert "Traceback" not in rest
     assert not (tmp_path / "report.json").exists(), "no report of a run that was cut short"
+
+
+def test_ray_local_starts_its_own_instance_for_the_run(
+    local_server: LocalServer, scene_ids: list[str], tmp_path: Path
+) -> None:
+    """`--ray local --workers 2`: a Ray instance on 127.0.0.1 with 2 CPUs, started and shut down
+    by the run itself (Ray's loopback rewrite is not switched off here: the CLI needs no help)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIZMO_", "RAY_"))}
+    env |= {"GIZMO_API_KEY": local_server.api_key, "GIZMO_CONFIG": str(tmp_path / "none.json")}
+    gizmo = Path(sys.executable).with_name("gizmo")
+    argv = [str(gizmo), "loadtest", "--base-url", local_server.base_url, "--ray", "local"]
+    scenes = [arg for scene_id in scene_ids[:3] for arg in ("--scene", scene_id)]
+    done = subprocess.run(
+        [*argv, "--workers", "2", *scenes, "--steps", "50", "--no-thumbnails"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = _report(tmp_path / "artifacts" / "loadtest")
+    assert [s["id"] for s in report["scenes"]] == scene_ids[:3]
+    assert report["workers"] == 2 and report["settings"]["engine"] == "ray local (1 node(s))"
+    assert len({s["node"] for s in report["scenes"]}) == 1
