@@ -116,8 +116,10 @@ def test_alpha_commands_on_the_jobs_generation_say_what_to_use(
     _, err = run(capsys, "assets", "generate", "a crate", code=EXIT_USAGE)
     assert "give --scene ID" in err
     scene_id = run_json(capsys, "scenes", "list")["scenes"][0]["id"]
-    _, err = run(capsys, "scenes", "export", scene_id, "--format", "mjcf", code=EXIT_USAGE)
-    assert "give -o FILE" in err
+    _, err = run(
+        capsys, "scenes", "export", scene_id, "--format", "mjcf", "--link", code=EXIT_USAGE
+    )
+    assert "there is no link to print" in err
 
 
 @pytest.mark.usefixtures("jobs_env")

@@ -81,7 +81,7 @@ def test_export_prints_one_line_and_times_in_one_format(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     scene_id = _scene_id(capsys)
-    out, err = run(capsys, "scenes", "export", scene_id, "--format", "mjcf")
+    out, err = run(capsys, "scenes", "export", scene_id, "--format", "mjcf", "--link")
     assert len(out.splitlines()) == 1 and out.startswith("http://127.0.0.1:")
     assert _STAMP.search(err), err
     listed, _ = run(capsys, "scenes", "list")
@@ -181,3 +181,27 @@ def test_verbose_shows_the_clients_log_without_floods_or_secrets(
     assert done.stderr.splitlines()[-1].startswith("error: download /v1/downloads/*** broke off")
     assert "signature=" not in done.stderr.replace("signature=***", "")
     assert not re.search(r"/downloads/(?!\*\*\*)", done.stderr)
+
+
+@pytest.mark.usefixtures("env")
+def test_export_without_out_saves_here_and_prints_no_link(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    scene_id = _scene_id(capsys)
+    out, err = run(capsys, "scenes", "export", scene_id, "--format", "usd")
+    assert out == f"{scene_id}.usd\n" and (tmp_path / f"{scene_id}.usd").is_file()
+    assert "signature=" not in out + err and "/downloads/" not in out + err
+    _, err = run(
+        capsys,
+        "scenes",
+        "export",
+        scene_id,
+        "--format",
+        "usd",
+        "-o",
+        "x",
+        "--link",
+        code=EXIT_USAGE,
+    )
+    assert "not allowed with argument" in err

@@ -12,7 +12,7 @@ from .commands import add_command, listing
 from .connection import require_generation
 from .failures import EXIT_USAGE, CliError
 from .output import note, print_json, show_asset, table
-from .saving import export_command
+from .saving import add_export_options, export_command
 from .waiting import follow_job, wait_for_asset
 
 __all__ = ["register"]
@@ -138,7 +138,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = add_command(
         ac,
         "export",
-        "export one asset; print the download link, or save it with -o",
+        "export one asset and save it (-o FILE), or print its link (--link)",
         export_command,
     )
     p.add_argument("id", metavar="asset_id")
@@ -148,12 +148,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         required=True,
         help="mjcf | usd | urdf (alpha) | sdf (jobs)",
     )
-    p.add_argument(
-        "-o",
-        "--out",
-        "--output",
-        dest="output",
-        metavar="FILE",
-        help="download to FILE (a ZIP export is unpacked into a folder named after FILE)",
-    )
+    add_export_options(p)
     p.set_defaults(kind="assets")

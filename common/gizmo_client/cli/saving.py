@@ -21,7 +21,7 @@ from ..generation import ApiGeneration
 from .failures import EXIT_USAGE, CliError
 from .output import download_progress, fmt_time, note, print_json
 
-__all__ = ["copy_out", "export_command", "save_export"]
+__all__ = ["add_export_options", "copy_out", "export_command", "save_export"]
 
 
 def save_export(
@@ -51,18 +51,23 @@ def save_export(
 
 
 def export_command(args: argparse.Namespace, client: GizmoClient) -> int:
-    """`scenes export` and `assets export`: save it with -o, or print the download link."""
-    if args.output:
-        saved = save_export(
-            client, args.kind, args.id, args.format, Path(args.output), show=not args.json
-        )
-        print_json({"saved_to": str(saved)}) if args.json else print(saved)
-        return 0
+    """`scenes export` and `assets export`: save the export (to -o FILE, else to `ID.<suffix>`
+    here), or with --link print the pre-signed link, which lets anyone download until it
+    expires, so it is printed only when asked for."""
+    if args.link:
+        return _print_link(args, client)
+    dest = Path(args.output or f"{args.id}{suffixes_for(args.format)[0]}")
+    saved = save_export(client, args.kind, args.id, args.format, dest, show=not args.json)
+    print_json({"saved_to": str(saved)}) if args.json else print(saved)
+    return 0
+
+
+def _print_link(args: argparse.Namespace, client: GizmoClient) -> int:
     if client.api_generation is ApiGeneration.JOBS:
         raise CliError(
             EXIT_USAGE,
-            "this service answers an export with the file itself, not a link: give -o FILE",
-            f"Or let `gizmo {args.kind} fetch` cache it." if args.kind == "scenes" else "",
+            "this service answers an export with the file itself: there is no link to print",
+            "Drop --link to save the file (-o FILE to choose where).",
         )
     resource = client.scenes if args.kind == "scenes" else client.assets
     link = resource.export(args.id, args.format)
@@ -70,8 +75,28 @@ def export_command(args: argparse.Namespace, client: GizmoClient) -> int:
         print_json(link)
     else:
         print(link.download_url)
-        note(f"link expires {fmt_time(link.expires_at)}; it needs no key, download it promptly")
+        note(f"link expires {fmt_time(link.expires_at)}; anyone holding it can download until then")
     return 0
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    """Where `scenes export` / `assets export` put the export."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        metavar="FILE",
+        help="save to FILE (default: ID.xml/.usd/... here); a ZIP export is unpacked into a "
+        "folder named after FILE (ask for a .zip to keep it)",
+    )
+    where.add_argument(
+        "--link",
+        action="store_true",
+        help="print the pre-signed download link instead (alpha API; anyone holding it can "
+        "download until it expires)",
+    )
 
 
 def copy_out(fetched: FetchedScene, out_dir: Path) -> Path:

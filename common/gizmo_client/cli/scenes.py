@@ -33,7 +33,7 @@ from .output import (
     show_scene,
     table,
 )
-from .saving import copy_out, export_command
+from .saving import add_export_options, copy_out, export_command
 from .waiting import StatusLine, not_ready_assets, resumable, wait_for_asset
 
 __all__ = ["register"]
@@ -279,20 +279,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
     p = add_command(
-        sc, "export", "export a scene; print the download link, or save it with -o", export_command
+        sc,
+        "export",
+        "export a scene and save it (-o FILE), or print its link (--link)",
+        export_command,
     )
     p.add_argument("id", metavar="scene_id")
     p.add_argument(
         "--format", type=export_format(SCENE_FORMATS), required=True, help="mjcf | usd | sdf"
     )
-    p.add_argument(
-        "-o",
-        "--out",
-        "--output",
-        dest="output",
-        metavar="FILE",
-        help="download to FILE (a ZIP export is unpacked into a folder named after FILE)",
-    )
+    add_export_options(p)
     p.set_defaults(kind="scenes")
 
     p = add_command(
