@@ -209,3 +209,12 @@ def test_fetch_wait_waits_for_a_generating_scene(capsys: pytest.CaptureFixture[s
     out, err = run(capsys, "scenes", "fetch", job["scene_id"], "--wait", "--timeout", "60")
     assert Path(out.strip()).suffix == ".xml" and Path(out.strip()).is_file()
     assert re.search(rf"{job['scene_id']}: (queued|running|generating) \(\d+\.\d s\)", err), err
+
+
+@pytest.mark.usefixtures("jobs_env")
+def test_the_generation_can_be_forced(capsys: pytest.CaptureFixture[str]) -> None:
+    _, err = run(capsys, "scenes", "generate", "x", "--api-generation", "alpha", code=EXIT_USAGE)
+    assert "speaks alpha" in err  # forced, though the service speaks jobs
+    assert run_json(capsys, "whoami", "--api-generation", "jobs")["api_generation"] == "jobs"
+    _, err = run(capsys, "whoami", "--api-generation", "beta", code=EXIT_USAGE)
+    assert "argument --api-generation: invalid choice: 'beta'" in err

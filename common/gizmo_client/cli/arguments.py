@@ -1,8 +1,8 @@
 """Argument types and option groups shared by the subcommands, checked before any request.
 
-Global options (`--api-key`, `--base-url`, `--json`, `-v`) are accepted before or after the
-subcommand: every subparser repeats them with a suppressed default, so a value given at either
-place wins and an absent one leaves the top-level default alone.
+Global options (`--api-key`, `--base-url`, `--api-generation`, `--json`, `-v`) are accepted
+before or after the subcommand: every subparser repeats them with a suppressed default, so a
+value given at either place wins and an absent one leaves the top-level default alone.
 """
 
 from __future__ import annotations
@@ -61,6 +61,14 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) ->
                 "metavar": "URL",
                 "help": "API base URL, ending in /v1 "
                 "(default: $GIZMO_BASE_URL, then `gizmo login`)",
+            },
+        ),
+        (
+            ("--api-generation",),
+            {
+                "choices": ("auto", "alpha", "jobs"),
+                "help": "the API generation the service speaks "
+                "(default: $GIZMO_API_GENERATION, else detected once)",
             },
         ),
         (("--json",), {"action": "store_true", "help": "machine-readable output", **flags}),

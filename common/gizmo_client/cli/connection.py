@@ -37,7 +37,11 @@ def check_base_url(url: str) -> None:
 
 def client_from_args(args: argparse.Namespace) -> GizmoClient:
     """The client for the global `--api-key`/`--base-url` options (also used by plugins)."""
-    client = GizmoClient(api_key=args.api_key, base_url=args.base_url)
+    client = GizmoClient(
+        api_key=args.api_key,
+        base_url=args.base_url,
+        api_generation=getattr(args, "api_generation", None),
+    )
     try:
         check_base_url(client.base_url)
     except CliError:
