@@ -93,6 +93,12 @@ class Frame:
     def set_build_fn(self, fn: Callable[[], None]) -> None:
         self.build_fn = fn
 
+    def rebuild(self) -> None:
+        """omni.ui rebuilds on the next draw; the stand-in builds at once and counts."""
+        self.rebuilds = getattr(self, "rebuilds", 0) + 1
+        if self.build_fn is not None:
+            self.build_fn()
+
 
 class Window:
     def __init__(self, title: str, **kwargs: Any) -> None:

@@ -89,6 +89,29 @@ if MODE == "server":
     omni_standin.OBSERVERS["stage:opened"](None)
     report["loaded_after_new_stage"] = len(loaded.get_item_children())
     models = [window._filter, window._auto_sync]
+elif MODE == "jobs":
+    by_id["refresh"].click()
+    loop.run_until_complete(until(lambda: len(by_id["scene_list"].model.get_item_children()) >= 2))
+    by_id = {w.identifier[len("gizmo_scenes_"):]: w for w in omni_standin.WIDGETS if w.identifier}
+    tree = by_id["scene_list"]  # the frame was rebuilt with the jobs generation's columns
+    report["rebuilds"] = window.frame.rebuilds
+    report["headers"] = list(tree.model.headers)
+    rows = tree.model.get_item_children()
+    report["first_row"] = [c.get_value_as_string() for c in rows[0].cells]
+    tree.selection_fn(rows[:1])
+    loop.run_until_complete(until(lambda: by_id["detail"].text.startswith("Prompt: ")))
+    report["detail"] = by_id["detail"].text
+    window._prompt.set_value("a tool room with a workbench")
+    by_id["generate"].click()
+    loop.run_until_complete(until(lambda: by_id["status"].text.startswith("Generating ")))
+    report["status_while_generating"] = [by_id["status"].text, by_id["generate"].enabled]
+    loop.run_until_complete(until(lambda: len(tree.model.get_item_children()) == len(rows) + 1))
+    loop.run_until_complete(until(lambda: by_id["generate"].enabled))
+    report["after"] = [by_id["status"].text, tree.model.get_item_children()[0].row.prompt]
+    by_id["file"].model.set_value("/nonexistent/scene.zip")
+    by_id["add_file"].click()
+    loop.run_until_complete(until(lambda: bool(by_id["error"].text)))
+    report["file_error"] = by_id["error"].text
 else:
     report["unavailable"] = by_id["unavailable"].text
 ext.on_shutdown()
@@ -170,6 +193,30 @@ def test_standin_panel_drives_the_real_controller(kit_server: LocalServer, tmp_p
     assert report["after_redo"] == "reference" and report["loaded_after_redo"] == 1
     assert report["loaded_after_new_stage"] == 0, "the list follows File > New"
     assert report["callbacks_left"] == 0, "the window removes its model callbacks"
+
+
+def test_standin_panel_on_the_jobs_generation(kit_server: LocalServer, tmp_path: Path) -> None:
+    """The window switches the scene list to the jobs generation's columns and drives a
+    generation from the prompt field; a file that is not there is one error line."""
+    report = _run(
+        "jobs",
+        {
+            "GIZMO_BASE_URL": kit_server.base_url,
+            "GIZMO_API_KEY": kit_server.gen2_api_key,
+            "GIZMO_CACHE_DIR": str(tmp_path / "cache"),
+        },
+    )
+    _assert_enabled_then_cleaned_up(report)
+    assert report["rebuilds"] == 1
+    assert report["headers"] == ["Scene", "Version", "Status", "Id"]
+    name, version, status, _ = report["first_row"]
+    assert version.startswith("v") and status == "ready" and name
+    assert " · version " in report["detail"] and report["detail"].endswith(" · ready")
+    generating, enabled = report["status_while_generating"]
+    assert generating.startswith("Generating 'a tool room with a workbench': ") and not enabled
+    status_line, prompt = report["after"]
+    assert status_line.startswith("Generated ") and prompt == "a tool room with a workbench"
+    assert report["file_error"].startswith("The scene file could not be used: /nonexistent/")
 
 
 @pytest.mark.parametrize("mode", ["unavailable"])

@@ -35,6 +35,11 @@ class RowListModel(ui.AbstractItemModel):  # type: ignore[misc]
         self.headers = tuple(headers)
         self.items: list[RowItem] = []
 
+    def set_headers(self, headers: Sequence[str]) -> None:
+        """Other columns (the scene list's differ between API generations); rows go with them."""
+        self.headers = tuple(headers)
+        self.set_rows([])
+
     def set_rows(self, rows: Sequence[Row]) -> None:
         self.items = [RowItem(row) for row in rows]
         self._item_changed(None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import omni.ui as ui
 
-from .data import LoadedScene, LoadMode, PlacementRow, SceneRow
+from .data import GeneratedSceneRow, LoadedScene, LoadMode, PlacementRow, SceneRow
 from .list_models import RowDelegate, RowItem, RowListModel
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
             RowDelegate(m.headers) for m in (self._scenes, self._placements, self._loaded)
         ]
         self._filter = ui.SimpleStringModel("")
+        self._prompt = ui.SimpleStringModel("")
+        self._file = ui.SimpleStringModel("")
         self._base_url = ui.SimpleStringModel("")
         self._api_key = ui.SimpleStringModel("")
         self._auto_sync = ui.SimpleBoolModel(False)
@@ -97,6 +99,7 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
             self._build_connection()
             self._build_scene_lists()
             self._build_actions()
+            self._build_prompt()
             self._build_feedback()
         if self._state is not None:
             self._render(self._state)
@@ -130,6 +133,9 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
             "", height=18, style={"color": _GREY}, identifier="gizmo_scenes_count"
         )
         self._tree("scene_list", self._scenes, 0, 220, self._on_scene_selected)
+        self._w["detail"] = ui.Label(
+            "", word_wrap=True, style={"color": _GREY}, identifier="gizmo_scenes_detail"
+        )
         ui.Label("Placements", height=18)
         self._tree("placements", self._placements, 1, 150, None)
 
@@ -161,8 +167,25 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
             ui.CheckBox(self._auto_sync, width=20, identifier="gizmo_scenes_auto_sync")
             ui.Label("Keep loaded scenes in sync", width=0)
             ui.Spacer()
-            self._button("sync_now", "Sync now", controller.sync_now, width=90)
+            self._button("sync_now", "Sync now", controller.sync_now, width=130)
             self._button("cancel", "Cancel", controller.cancel, width=70)
+        with ui.HStack(height=24, spacing=4):
+            ui.Label("File", width=40)
+            ui.StringField(self._file, identifier="gizmo_scenes_file")
+            self._button("add_file", "Add file as reference", self._on_add_file, width=150)
+
+    def _build_prompt(self) -> None:
+        """Generation from a prompt: the newer ("jobs") Gizmo API only."""
+        with (
+            ui.CollapsableFrame("Generate from a prompt", collapsed=False),
+            ui.VStack(spacing=4, height=0),
+        ):
+            ui.StringField(
+                self._prompt, multiline=True, height=44, identifier="gizmo_scenes_prompt"
+            )
+            with ui.HStack(height=24, spacing=4):
+                self._button("generate", "Generate scene", self._on_generate)
+                self._button("edit", "Edit selected scene", self._on_edit)
 
     def _build_feedback(self) -> None:
         ui.ProgressBar(self._progress, height=16, identifier="gizmo_scenes_progress")
@@ -182,7 +205,13 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
 
     def _render(self, state: PanelState) -> None:
         previous, self._state = self._state, state
-        if previous is None or previous.scenes != state.scenes:
+        headers_changed = state.scene_headers != self._scenes.headers
+        if headers_changed:  # the other API generation's columns
+            self._scenes.set_headers(state.scene_headers)
+            self._delegates[0] = RowDelegate(state.scene_headers)
+            if self._w:
+                self.frame.rebuild()  # a TreeView takes its column count when it is built
+        if headers_changed or previous is None or previous.scenes != state.scenes:
             self._scenes.set_rows(state.scenes)
             self._keep_selection(state)
         if previous is None or previous.placements != state.placements:
@@ -209,6 +238,7 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
             "error": f"{error.title}: {error.detail}" if error else "",
             "hint": error.hint if error else "",
             "warnings": "\n".join(state.warnings),
+            "detail": _detail(state.selected),
         }
         for name, text in texts.items():
             self._w[name].text = text
@@ -218,6 +248,13 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         for name in ("open", "reference", "payload"):
             self._w[name].enabled = state.selected is not None
         self._w["cancel"].enabled = busy
+        generating = progress is not None and progress.phase.value == "generate"
+        jobs_api = state.api_generation != "alpha"  # unknown until the first listing: allowed
+        self._w["generate"].enabled = jobs_api and not generating
+        self._w["edit"].enabled = jobs_api and not generating and state.selected is not None
+        self._w["sync_now"].text = (
+            f"Sync now ({len(state.outdated)} changed)" if state.outdated else "Sync now"
+        )
         self._w["remove"].enabled = bool(state.loaded)
 
     def _keep_selection(self, state: PanelState) -> None:
@@ -258,6 +295,18 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
         if self._controller is not None and state is not None and enabled != state.auto_sync:
             self._controller.set_auto_sync(enabled)
 
+    def _on_generate(self) -> None:
+        if self._controller is not None:
+            self._controller.generate(self._prompt.get_value_as_string())
+
+    def _on_edit(self) -> None:
+        if self._controller is not None:
+            self._controller.edit(self._prompt.get_value_as_string())
+
+    def _on_add_file(self) -> None:
+        if self._controller is not None:
+            self._controller.load_file(self._file.get_value_as_string(), LoadMode.REFERENCE)
+
     def _on_save(self) -> None:
         if self._controller is not None:
             key = self._api_key.get_value_as_string()
@@ -267,3 +316,13 @@ class GizmoScenesWindow(ui.Window):  # type: ignore[misc]
     def _on_forget_key(self) -> None:
         if self._controller is not None:
             self._controller.save_connection(self._base_url.get_value_as_string(), "")
+
+
+def _detail(row: SceneRow | None) -> str:
+    """The selected scene in one line: its prompt, version and status when it was generated."""
+    if row is None:
+        return ""
+    if isinstance(row, GeneratedSceneRow):
+        version = f"version {row.version}" if row.version is not None else "no version yet"
+        return f"Prompt: {row.prompt or '(none)'} · {version} · {row.status or 'unknown status'}"
+    return row.description
