@@ -61,5 +61,6 @@ def require_generation(
         EXIT_USAGE,
         f"`gizmo {command}` needs the {generation.value} API generation, but {client.base_url} "
         f"speaks {actual.value}",
-        f"{instead} (If the detection is wrong, set GIZMO_API_GENERATION={generation.value}.)",
+        f"{instead} (If the detection is wrong: --api-generation {generation.value}, or "
+        f"GIZMO_API_GENERATION={generation.value}.)",
     )
