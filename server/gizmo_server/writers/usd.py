@@ -10,7 +10,8 @@ Layout (shared/gizmo-api.md Part B, shared/notes/usd.md §2):
                                 ArticulationRootAPI (fixed-base articulated assets)
         <body>                  Xform, RigidBodyAPI, MassAPI (principalAxes authored), siblings
           <geom>                Cube/Cylinder/Capsule/Sphere, CollisionAPI, extent, displayColor,
-                                physics-purpose binding to its material
+                                physics material: the one bound on the placement prim (the
+                                asset's most used) unless the geom binds its own
         joints                  Scope
           root_joint            FixedJoint, body0 = the placement prim, body1 = root body
           <joint>               Revolute/PrismaticJoint, limits (degrees / metres), DriveAPI,
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -192,8 +194,13 @@ def _author_asset(stage: Usd.Stage, path: Sdf.Path, asset: AssetDescription) -> 
         prim.CreateAttribute(name, _STRING, custom=True).Set("")
     if asset.articulated and asset.fixed_base:
         UsdPhysics.ArticulationRootAPI.Apply(prim)
+    # The asset's most used material is bound once, on its root (bindings are inherited); only
+    # geoms of another material carry their own, which keeps the per-placement copy small.
+    materials = Counter(g.material for b in asset.bodies for g in b.geoms)
+    common = materials.most_common(1)[0][0]
+    _bind(prim, MATERIALS.AppendChild(common.name))
     for body in asset.bodies:
-        body_prim = _author_body(stage, path.AppendChild(body.name), body)
+        body_prim = _author_body(stage, path.AppendChild(body.name), body, common)
         if asset.articulated and not asset.fixed_base and body is asset.root:
             UsdPhysics.ArticulationRootAPI.Apply(body_prim)
     joints = UsdGeom.Scope.Define(stage, path.AppendChild("joints")).GetPath()
@@ -212,7 +219,7 @@ def _author_asset(stage: Usd.Stage, path: Sdf.Path, asset: AssetDescription) -> 
     model.SetExtentsHint(model.ComputeExtentsHint(cache))
 
 
-def _author_body(stage: Usd.Stage, path: Sdf.Path, body: Body) -> Usd.Prim:
+def _author_body(stage: Usd.Stage, path: Sdf.Path, body: Body, inherited: Material) -> Usd.Prim:
     xform = UsdGeom.Xform.Define(stage, path)
     xform.AddTranslateOp(UsdGeom.XformOp.PrecisionDouble).Set(Gf.Vec3d(*body.origin))
     prim = xform.GetPrim()
@@ -223,11 +230,11 @@ def _author_body(stage: Usd.Stage, path: Sdf.Path, body: Body) -> Usd.Prim:
     mass.CreateDiagonalInertiaAttr(Gf.Vec3f(*body.inertial.diagonal_inertia))
     mass.CreatePrincipalAxesAttr(Gf.Quatf(1.0))
     for geom in body.geoms:
-        _author_geom(stage, path.AppendChild(geom.name), geom)
+        _author_geom(stage, path.AppendChild(geom.name), geom, inherited)
     return prim
 
 
-def _author_geom(stage: Usd.Stage, path: Sdf.Path, geom: Geom) -> None:
+def _author_geom(stage: Usd.Stage, path: Sdf.Path, geom: Geom, inherited: Material) -> None:
     gprim: UsdGeom.Gprim
     match geom.shape:
         case Box():
@@ -250,7 +257,8 @@ def _author_geom(stage: Usd.Stage, path: Sdf.Path, geom: Geom) -> None:
     if isinstance(geom.shape, Box):
         gprim.AddScaleOp(UsdGeom.XformOp.PrecisionDouble).Set(Gf.Vec3d(*geom.shape.size))
     _finish_gprim(gprim, geom.rgba[:3])
-    _bind(gprim.GetPrim(), MATERIALS.AppendChild(geom.material.name))
+    if geom.material != inherited:
+        _bind(gprim.GetPrim(), MATERIALS.AppendChild(geom.material.name))
 
 
 def _finish_gprim(gprim: UsdGeom.Gprim, rgb: tuple[float, float, float]) -> None:
@@ -283,14 +291,10 @@ def _author_joint(
     if joint.limits is not None:
         usd_joint.CreateLowerLimitAttr(joint.limits[0] * unit)
         usd_joint.CreateUpperLimitAttr(joint.limits[1] * unit)
-    _physx(
-        usd_joint.GetPrim(),
-        "PhysxJointAPI",
-        [
-            ("physxJoint:maxJointVelocity", "float", joint.max_velocity * unit),
-            ("physxJoint:armature", "float", joint.armature),
-        ],
-    )
+    physx = [("physxJoint:maxJointVelocity", "float", joint.max_velocity * unit)]
+    if joint.armature:  # PhysX's fallback is 0
+        physx.append(("physxJoint:armature", "float", joint.armature))
+    _physx(usd_joint.GetPrim(), "PhysxJointAPI", physx)
     actuator = next((a for a in asset.actuators if a.joint == joint.name), None)
     if actuator is not None:
         drive = UsdPhysics.DriveAPI.Apply(usd_joint.GetPrim(), "angular" if revolute else "linear")
