@@ -390,3 +390,24 @@ def test_edit_needs_a_prompt_and_a_selection(
     controller.edit(prompt)
     error = controller.state.error
     assert error is not None and error.kind is ErrorKind.PROMPT
+
+
+def test_a_second_prompt_while_one_runs_is_refused_in_one_line(
+    make_controller: ControllerFactory, jobs_environ: dict[str, str]
+) -> None:
+    async def scenario(
+        controller: PanelController, _: Callable[[Callable[[], object]], Awaitable[object]]
+    ) -> None:
+        controller.generate("a lab with a table")
+        await until(controller, lambda: controller.state.job is not None)
+        controller.generate("a lab with a shelf")
+        line = _one_line(controller.state)
+        assert line.startswith("A generation is already running: Generating 'a lab with a table'")
+        await until(controller, lambda: controller.state.message.startswith("Generated "))
+        assert controller.state.selected is not None
+        assert controller.state.selected.name == "a lab with a table"
+        controller.shutdown()
+
+    on_asyncio_loop(
+        lambda **kw: make_controller(environ=jobs_environ, **kw), isaac_like_stage(), scenario
+    )

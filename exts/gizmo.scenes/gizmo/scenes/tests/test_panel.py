@@ -34,6 +34,7 @@ from ..window import WINDOW_TITLE
 _Q = f"{WINDOW_TITLE}//Frame/**"
 DEMO_SCENE = "Warehouse Workcell Alpha"
 ADDED_AT = "/World/Gizmo/Warehouse_Workcell_Alpha"
+JOBS_DEMO_KEY = "gzm_k1_demo_local_development_key_not_secret"  # gizmo-server --demo's, public
 
 
 def _find(kind: str, identifier: str) -> ui_test.WidgetRef:
@@ -264,6 +265,30 @@ class TestGizmoScenesPanel(omni.kit.test.AsyncTestCase):  # type: ignore[misc]
         await _find("Button", "refresh").click()
         await _until(lambda: len(_rows("scene_list")) >= 3, "scenes after the fix")
         self.assertEqual(_text("error"), "")
+
+    async def test_generate_from_a_prompt_on_the_jobs_generation(self) -> None:
+        """The demo server's jobs-generation account: columns switch, a generation shows its
+        stages and the new scene joins the list and loads as a reference."""
+        self._need_server()
+        await self._open_from_menu()
+        with _environment(**{ENV_API_KEY: JOBS_DEMO_KEY}):
+            await _find("Button", "save").click()
+            await _find("Button", "refresh").click()
+            await _until(lambda: len(_rows("scene_list")) >= 2, "generated scenes")
+            self.assertEqual(_find("TreeView", "scene_list").widget.model.headers[1], "Version")
+            before = len(_rows("scene_list"))
+            await _find("StringField", "prompt").input("a tool room with a workbench")
+            await _find("Button", "generate").click()
+            await _until(lambda: _text("status").startswith("Generating "), "progress")
+            await _until(lambda: len(_rows("scene_list")) == before + 1, "the new scene")
+            await _until(lambda: _text("status").startswith("Generated "), "the end")
+            self.assertTrue(_text("detail").startswith("Prompt: a tool room with a workbench"))
+            await _until(lambda: len(_rows("placements")) > 0, "its placements")
+            stage = omni.usd.get_context().get_stage()
+            await _find("Button", "reference").click()
+            await _until(lambda: len(_rows("loaded")) == 1, "the reference")
+            self.assertIs(stage, omni.usd.get_context().get_stage())
+        await _find("Button", "save").click()  # back to the alpha key for the next test
 
     async def test_disable_removes_window_and_menu_then_enable_restores_them(self) -> None:
         await self._open_from_menu()
