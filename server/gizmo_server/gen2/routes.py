@@ -16,6 +16,17 @@ from .accounts import SCOPES, SERVICE_TOKEN_HEADER, presented_key
 from .errors import Gen2Error, conflict, forbidden, not_found
 from .events import EventStream
 from .jobs import COSTS
+from .responses import (
+    Accepted,
+    AssetEnvelope,
+    AssetPage,
+    Deleted,
+    JobEnvelope,
+    SceneEnvelope,
+    ScenePage,
+    SceneStatus,
+    WhoAmI,
+)
 from .runtime import Gen2Runtime
 from .schemas import (
     ERROR_RESPONSES,
@@ -111,7 +122,11 @@ def _page(limit: int) -> int:
 # -- account ------------------------------------------------------------------------------------
 
 
-@router.get("/whoami", summary="Verify the key (answers 2xx only for this generation's keys)")
+@router.get(
+    "/whoami",
+    response_model=WhoAmI,
+    summary="Verify the key (answers 2xx only for this generation's keys)",
+)
 def whoami(runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     return _ok(
         {
@@ -141,14 +156,19 @@ def usage(request: Request, runtime: RuntimeDep, account: AccountDep) -> JSONRes
 # -- scenes -------------------------------------------------------------------------------------
 
 
-@router.post("/scenes", status_code=202, summary="Generate a scene from a prompt (a job)")
+@router.post(
+    "/scenes",
+    status_code=202,
+    response_model=Accepted,
+    summary="Generate a scene from a prompt (a job)",
+)
 def generate_scene(body: SceneGenerate, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     _spend(runtime, account, "scene")
     scene_id, job_id = runtime.jobs.submit_scene(account.id, body.prompt, model=body.model)
     return _ok({"scene_id": scene_id, "job_id": job_id, "status": "queued"}, 202)
 
 
-@router.get("/scenes", summary="List scenes, newest first")
+@router.get("/scenes", response_model=ScenePage, summary="List scenes, newest first")
 def list_scenes(
     runtime: RuntimeDep, account: AccountDep, limit: Limit = 20, offset: Offset = 0
 ) -> JSONResponse:
@@ -157,7 +177,11 @@ def list_scenes(
     return _ok(page | {"limit": _page(limit), "offset": offset})
 
 
-@router.get("/scenes/{scene_id}", summary="Get a scene (include_record adds its objects)")
+@router.get(
+    "/scenes/{scene_id}",
+    response_model=SceneEnvelope,
+    summary="Get a scene (include_record adds its objects)",
+)
 def get_scene(
     scene_id: str, runtime: RuntimeDep, account: AccountDep, include_record: bool = False
 ) -> JSONResponse:
@@ -165,31 +189,44 @@ def get_scene(
     return _ok({"scene": scene_view(scene, include_record)})
 
 
-@router.get("/scenes/{scene_id}/status", summary="The scene's pipeline status and stages")
+@router.get(
+    "/scenes/{scene_id}/status",
+    response_model=SceneStatus,
+    summary="The scene's pipeline status and stages",
+)
 def scene_status(scene_id: str, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     return _ok(status_view(_owned(runtime, account, "scene", scene_id)))
 
 
-@router.patch("/scenes/{scene_id}", summary="Rename or describe a scene")
+@router.patch(
+    "/scenes/{scene_id}", response_model=SceneEnvelope, summary="Rename or describe a scene"
+)
 def patch_scene(
     scene_id: str, body: ScenePatch, runtime: RuntimeDep, account: AccountDep
 ) -> JSONResponse:
     _owned(runtime, account, "scene", scene_id)
-    fields = body.model_dump(exclude_unset=True)
+    fields = body.changes()
     scene = runtime.store.update("scene", scene_id, lambda s: s | fields)
     if scene is None:
         raise not_found("scene_not_found", f"No scene {scene_id!r} in this account.")
     return _ok({"scene": scene_view(scene)})
 
 
-@router.delete("/scenes/{scene_id}", summary="Delete a scene (its assets stay)")
+@router.delete(
+    "/scenes/{scene_id}", response_model=Deleted, summary="Delete a scene (its assets stay)"
+)
 def delete_scene(scene_id: str, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     _owned(runtime, account, "scene", scene_id)
     runtime.store.delete("scene", scene_id)
     return _ok({"deleted": True, "id": scene_id})
 
 
-@router.post("/scenes/{scene_id}/edit", status_code=202, summary="Edit a scene by prompt (a job)")
+@router.post(
+    "/scenes/{scene_id}/edit",
+    status_code=202,
+    response_model=Accepted,
+    summary="Edit a scene by prompt (a job)",
+)
 def edit_scene(
     scene_id: str, body: SceneEdit, runtime: RuntimeDep, account: AccountDep
 ) -> JSONResponse:
@@ -226,7 +263,12 @@ def export_scene(
 # -- assets -------------------------------------------------------------------------------------
 
 
-@router.post("/assets", status_code=202, summary="Generate an asset, into a scene if given (a job)")
+@router.post(
+    "/assets",
+    status_code=202,
+    response_model=Accepted,
+    summary="Generate an asset, into a scene if given (a job)",
+)
 def generate_asset(body: AssetGenerate, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     if body.scene_id is not None:
         _ready_scene(runtime, account, body.scene_id)
@@ -235,7 +277,9 @@ def generate_asset(body: AssetGenerate, runtime: RuntimeDep, account: AccountDep
     return _ok({"scene_id": body.scene_id, "job_id": job_id, "status": "queued"}, 202)
 
 
-@router.get("/assets", summary="List assets, newest first (scene_id filters)")
+@router.get(
+    "/assets", response_model=AssetPage, summary="List assets, newest first (scene_id filters)"
+)
 def list_assets(
     runtime: RuntimeDep,
     account: AccountDep,
@@ -248,12 +292,16 @@ def list_assets(
     return _ok(page | {"limit": _page(limit), "offset": offset})
 
 
-@router.get("/assets/{asset_id}", summary="Get an asset")
+@router.get("/assets/{asset_id}", response_model=AssetEnvelope, summary="Get an asset")
 def get_asset(asset_id: str, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     return _ok({"asset": asset_view(_owned(runtime, account, "asset", asset_id))})
 
 
-@router.delete("/assets/{asset_id}", summary="Delete an asset (scenes keep their copies)")
+@router.delete(
+    "/assets/{asset_id}",
+    response_model=Deleted,
+    summary="Delete an asset (scenes keep their copies)",
+)
 def delete_asset(asset_id: str, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     _owned(runtime, account, "asset", asset_id)
     runtime.store.delete("asset", asset_id)
@@ -280,14 +328,20 @@ def export_asset(
 # -- jobs ---------------------------------------------------------------------------------------
 
 
-@router.get("/jobs/{job_id}", summary="Get a job (include_result adds what it made)")
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobEnvelope,
+    summary="Get a job (include_result adds what it made)",
+)
 def get_job(
     job_id: str, runtime: RuntimeDep, account: AccountDep, include_result: bool = False
 ) -> JSONResponse:
     return _ok({"job": job_view(_owned(runtime, account, "job", job_id), include_result)})
 
 
-@router.post("/jobs/{job_id}/cancel", summary="Cancel a queued or running job")
+@router.post(
+    "/jobs/{job_id}/cancel", response_model=JobEnvelope, summary="Cancel a queued or running job"
+)
 def cancel_job(job_id: str, runtime: RuntimeDep, account: AccountDep) -> JSONResponse:
     _owned(runtime, account, "job", job_id)
     return _ok({"job": job_view(runtime.jobs.cancel(account.id, job_id))})

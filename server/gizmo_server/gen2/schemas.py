@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -60,19 +60,18 @@ class AssetGenerate(_Request):
 
 
 class ScenePatch(_Request):
-    """Fields left out stay as they are; `description: null` clears it, a name cannot be null."""
+    """Fields left out (or a null name) stay as they are; `description: null` clears it."""
 
     name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)] | None = (
         None
     )
     description: Annotated[str, Field(max_length=4000)] | None = None
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name_not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("a scene's name cannot be null; leave the field out to keep it")
-        return value
+    def changes(self) -> dict[str, str | None]:
+        fields = self.model_dump(exclude_unset=True)
+        if fields.get("name", "") is None:
+            del fields["name"]
+        return fields
 
 
 class SceneExport(_Request):
