@@ -23,10 +23,14 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import signal
+import socket
+import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import mujoco
@@ -44,7 +48,11 @@ logger = logging.getLogger("gizmo_mujoco")
 
 _CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation",
                   "orthographic")  # fmt: skip
-_WRAP = 60
+# The Gizmo box sits in the 3D view's top-right corner: MuJoCo draws its real-time label at the
+# top left, "LOADING..."/"PAUSE" at the top centre and its panels beside the 3D view, so a box
+# of at most _WRAP columns stays clear of all of them.
+_WRAP = 40
+_BOX = (int(mujoco.mjtFont.mjFONT_NORMAL), int(mujoco.mjtGridPos.mjGRID_TOPRIGHT))
 _TOKEN_SHADOW_SIZE = 32  # texels; the map must exist, but no shadow is drawn from it
 
 
@@ -90,13 +98,9 @@ class PassiveViewer:
         return model
 
     def show_text(self, title: str, body: str) -> None:
-        """An overlay in the window's top-left corner; long lines are wrapped."""
+        """The Gizmo box (see `_BOX`); long lines are wrapped."""
         self._texts = (title, body)
-        lines = [part for line in body.splitlines() for part in textwrap.wrap(line, _WRAP) or [""]]
-        titles = [title] + [""] * (len(lines) - 1)
-        self.handle.set_texts(
-            (None, mujoco.mjtGridPos.mjGRID_TOPLEFT, "\n".join(titles), "\n".join(lines))
-        )
+        self.handle.set_texts(_box(title, body))
 
     def sync(self) -> None:
         self.handle.sync()
@@ -158,6 +162,13 @@ def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
     return load if callable(load) else None
 
 
+def _box(title: str, body: str) -> tuple[int, int, str, str]:
+    """The overlay tuple MuJoCo's `set_texts` takes: the title beside the wrapped body."""
+    lines = [part for line in body.splitlines() for part in textwrap.wrap(line, _WRAP) or [""]]
+    titles = [title] + [""] * (len(lines) - 1)
+    return (*_BOX, "\n".join(titles), "\n".join(lines))
+
+
 def _event_text(event: ReloadEvent) -> tuple[str, str]:
     """The overlay for one reload: a title, and the report or error in short lines."""
     if event.report is not None:
@@ -208,18 +219,88 @@ def run_managed(
     watcher: SceneWatcher, on_event: Callable[[ReloadEvent], None] | None = None
 ) -> None:
     """MuJoCo's own window and physics loop; Ctrl+L (or Reload) fetches the scene again and keeps
-    the state. A failed reload shows its error in the window and the old model runs on."""
+    the state. A failed reload shows its error in the window and the old model runs on.
+
+    The window opens with the panels hidden (Tab / Shift+Tab show them) and the camera framing
+    the model; the Gizmo box says what the last reload did. Ctrl-C in the terminal closes the
+    window at once (MuJoCo's render loop holds the main thread in C++, where Python's own
+    handling of Ctrl-C would wait for the window to close).
+    """
     first = True
+    simulate: list[Any] = []  # MuJoCo's Simulate, once the first load shows it to us
+    shown_as = watcher.source.label  # one name: MuJoCo re-frames the camera when it changes
 
-    def loader() -> tuple[mujoco.MjModel, mujoco.MjData]:
+    def loader() -> tuple[mujoco.MjModel, mujoco.MjData, str]:
         nonlocal first
-        if not first:
-            event = watcher.reload()
-            if on_event is not None:
-                on_event(event)
-            if event.error is not None:
-                raise event.error
-        first = False
-        return watcher.model, watcher.data
+        if not simulate:
+            simulate.extend(_calling_simulate())
+        if first:
+            first = False
+            _show(simulate, "Gizmo", f"{shown_as}\nCtrl+L: load the latest version")
+            return watcher.model, watcher.data, shown_as
+        event = watcher.reload()
+        if on_event is not None:
+            on_event(event)
+        _show(simulate, *_event_text(event))
+        if event.error is not None:
+            raise event.error
+        return watcher.model, watcher.data, shown_as
 
-    mujoco.viewer.launch(loader=loader)
+    with _interrupt_closes(simulate):
+        mujoco.viewer.launch(loader=loader, show_left_ui=False, show_right_ui=False)
+
+
+def _calling_simulate() -> list[Any]:
+    """The `Simulate` that called our loader (MuJoCo's `_reload(simulate, loader, ...)` frame);
+    private, so guarded: without it the window has no Gizmo box and Ctrl-C waits."""
+    frame = sys._getframe(2)  # _calling_simulate <- loader <- MuJoCo's _reload
+    candidate = frame.f_locals.get("simulate")
+    return [candidate] if callable(getattr(candidate, "exit", None)) else []
+
+
+def _show(simulate: list[Any], title: str, body: str) -> None:
+    if simulate and callable(getattr(simulate[0], "set_texts", None)):
+        simulate[0].set_texts([_box(title, body)])
+
+
+@contextmanager
+def _interrupt_closes(simulate: list[Any]) -> Iterator[None]:
+    """While the managed window is open, Ctrl-C asks MuJoCo to close it, then raises
+    KeyboardInterrupt once `launch` has returned.
+
+    Python notes a signal through its wakeup fd even while the main thread runs C++; a helper
+    thread reads that fd and calls `Simulate.exit()` (as soon as the first load has shown us the
+    Simulate). Our own handler only records the interrupt: raised inside `launch`, it would skip
+    MuJoCo's teardown and GLFW would complain at exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals (and may set the wakeup fd)
+        return
+    interrupted, closed = threading.Event(), threading.Event()
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    previous_handler = signal.signal(signal.SIGINT, lambda number, frame: interrupted.set())
+
+    def watch() -> None:
+        while (received := reader.recv(16)) and signal.SIGINT not in received:
+            continue
+        while received and not closed.is_set():
+            if simulate:
+                simulate[0].exit()
+                return
+            time.sleep(0.05)  # interrupted before the first load: wait for the window
+
+    helper = threading.Thread(target=watch, name="gizmo-ctrl-c", daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        closed.set()
+        signal.signal(signal.SIGINT, previous_handler)
+        signal.set_wakeup_fd(previous_fd)
+        writer.close()  # ends the helper's recv
+        helper.join(timeout=5)
+        reader.close()
+    if interrupted.is_set():
+        raise KeyboardInterrupt
