@@ -411,3 +411,51 @@ def test_a_second_prompt_while_one_runs_is_refused_in_one_line(
     on_asyncio_loop(
         lambda **kw: make_controller(environ=jobs_environ, **kw), isaac_like_stage(), scenario
     )
+
+
+def test_an_edit_made_elsewhere_is_synced_by_version_and_the_row_follows(
+    make_controller: ControllerFactory,
+    jobs_environ: dict[str, str],
+    jobs_api: GizmoClient,
+    check_poses: PosesCheck,
+) -> None:
+    scene = _fresh_scene(jobs_api, "a robot cell with a robot arm and a table")
+    stage = isaac_like_stage()
+    controller = make_controller(environ=jobs_environ, stage=stage)
+    controller.refresh()
+    controller.select(scene.id)
+    controller.load(LoadMode.PAYLOAD)
+    (entry,) = controller.state.loaded
+    assert entry.prim_path is not None
+
+    jobs_api.jobs.wait(jobs_api.scenes.edit(scene.id, "add two crates").id)  # not the panel
+    controller.sync_now()
+    after = jobs_api.scenes.get(scene.id, include_record=True)
+    assert after.version == 2 and "1 of 1" in controller.state.message
+    assert controller.state.loaded[0].fingerprint == after.fingerprint()
+    row = next(r for r in controller.state.scenes if r.id == scene.id)
+    assert isinstance(row, GeneratedSceneRow) and row.version == 2
+    assert controller.state.selected == row
+    check_poses(stage, entry.prim_path, after)
+
+
+def test_a_bad_zip_is_one_line_and_leaves_nothing_behind(
+    make_controller: ControllerFactory, tmp_path: Path
+) -> None:
+    no_usd = tmp_path / "notes.zip"
+    with zipfile.ZipFile(no_usd, "w") as zf:
+        zf.writestr("README.txt", "no scene here")
+    climbing = tmp_path / "climbing.zip"
+    with zipfile.ZipFile(climbing, "w") as zf:
+        zf.writestr("scene.usda", "#usda 1.0\n")
+        zf.writestr("../outside.txt", "escape")
+    files_dir = tmp_path / "files"
+    stage = isaac_like_stage()
+    controller = make_controller(stage=stage, files_dir=files_dir)
+    for archive, says in ((no_usd, "holds no .usd"), (climbing, "climbs out")):
+        controller.load_file(archive, LoadMode.REFERENCE)
+        assert says in _one_line(controller.state)
+        assert controller.state.loaded == ()
+        assert list(files_dir.iterdir()) == [], "no half-unpacked folder stays"
+    assert not stage.GetPrimAtPath("/World/Gizmo")
+    assert not (tmp_path / "outside.txt").exists()

@@ -337,6 +337,7 @@ class PanelController(PromptActions):
                 fresh = self._stage.replace_file(entry.prim_path, export, fetched.fingerprint)
                 loaded = tuple(fresh if e == entry else e for e in self._state.loaded)
             self._set(loaded=loaded)
+            self._put_row(fetched.scene, add=False)
             self._show_scene(fetched.scene)
             updated += 1
         self._set(message=f"Synced: {updated} of {len(entries)} loaded scene(s) changed.")

@@ -40,7 +40,6 @@ class JobProgress:
     assets_ready: int = 0
     elapsed: float = 0.0
     fraction: float | None = None
-    events: int = 0
 
     def text(self) -> str:
         verb = "Generating" if self.kind is JobKind.GENERATE else "Editing"
@@ -102,6 +101,5 @@ class JobTracker:
             assets_ready=ready,
             elapsed=self._clock() - self._started,
             fraction=event.progress if event.progress is not None else p.fraction,
-            events=p.events + 1,
         )
         self._report(self._progress)

@@ -317,6 +317,20 @@ class PanelCore:
             placements=tuple(PlacementRow.from_placed(p) for p in scene.assets),
         )
 
+    def _put_row(self, scene: Scene, *, add: bool) -> SceneRow:
+        """Show a scene's current fields (a new version) in its row; a scene not listed yet is
+        put first if `add` (a prompt job made it), else left out."""
+        row = SceneRow.from_summary(scene)
+        known = any(r.id == row.id for r in self._all_scenes)
+        if known or add:
+            rows = tuple(row if r.id == row.id else r for r in self._all_scenes)
+            self._all_scenes = rows if known else (row, *rows)
+            self._set(
+                scenes=self._filtered(self._all_scenes, self._state.filter_text),
+                total_scenes=len(self._all_scenes),
+            )
+        return row
+
     def _current_loaded(self, rescan: bool = False) -> tuple[LoadedScene, ...]:
         """The stage's tagged prims, plus the opened scene while it is still the stage."""
         root = self._stage.root_file()

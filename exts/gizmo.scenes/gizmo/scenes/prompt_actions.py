@@ -13,7 +13,6 @@ from functools import partial
 
 from gizmo_client import GizmoClient
 from gizmo_client.errors import GizmoError
-from gizmo_client.models import Scene
 
 from .data import SceneRow
 from .failures import ErrorKind, PanelError
@@ -87,7 +86,10 @@ class PromptActions(PanelCore):
             raise GizmoError(f"Job {done.id} succeeded but names no scene.")
         fresh = await self._sched.run(partial(client.scenes.get, made, include_record=True))
         job.check()
-        self._adopt(fresh, select=kind is JobKind.GENERATE)
+        row = self._put_row(fresh, add=True)
+        if kind is JobKind.GENERATE:
+            self._set(selected=row)
+        self._show_scene(fresh)
         seconds = f"{tracker.progress.elapsed:.1f} s"
         if not any(e.scene_id == made for e in self._state.loaded):
             verb = "Generated" if kind is JobKind.GENERATE else "Edited"
@@ -113,18 +115,3 @@ class PromptActions(PanelCore):
             self._set(message=f"Cancelled here; Gizmo did not cancel job {job_id}: {exc.message}")
             return
         self._set(message=f"Cancelled (job {job_id} on Gizmo too).")
-
-    def _adopt(self, scene: Scene, *, select: bool) -> None:
-        """Put a scene a prompt job made or changed into the list (first, when new)."""
-        row = SceneRow.from_summary(scene)
-        known = any(r.id == row.id for r in self._all_scenes)
-        rows = tuple(row if r.id == row.id else r for r in self._all_scenes)
-        self._all_scenes = rows if known else (row, *rows)
-        self._set(
-            scenes=self._filtered(self._all_scenes, self._state.filter_text),
-            total_scenes=len(self._all_scenes),
-        )
-        selected = self._state.selected
-        if select or (selected is not None and selected.id == row.id):
-            self._set(selected=row)
-            self._show_scene(scene)
