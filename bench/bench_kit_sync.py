@@ -17,12 +17,17 @@ server): "referenced", where the prims come through 50 references to a 1,000-pri
 Isaac Sim scenes are usually built), and "local", where all 50,000 are specs of the root layer
 (a big flattened file opened as the stage), the worst case for the spec walk.
 
+4. one auto-sync poll of a jobs-generation scene (over loopback HTTP, no stage): by `version`,
+   one GET of the scene, as the panel does; baseline: by content, exporting the ZIP and hashing
+   it, which is what a scene without `version`/`updated_at` costs (the client's fallback).
+
 Run: .venv/bin/python bench/bench_kit_sync.py [--repeat 5] [--prims 50000]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
 import tempfile
@@ -40,7 +45,7 @@ from gizmo.scenes import usd_ops  # noqa: E402
 from gizmo.scenes.data import LoadedScene, LoadMode  # noqa: E402
 from gizmo.scenes.stage_port import UsdStagePort  # noqa: E402
 
-from gizmo_client import FetchedScene, Vector3  # noqa: E402
+from gizmo_client import FetchedScene, GizmoClient, Vector3  # noqa: E402
 from gizmo_server.embedded import LocalServer  # noqa: E402
 
 ASSET_PRIMS = 1_000
@@ -169,6 +174,27 @@ def measure(
     ]
 
 
+def measure_poll(folder: Path, repeat: int) -> tuple[float, float]:
+    """One poll of a generated scene: by content (export + SHA-256) against by version."""
+    with (
+        LocalServer(demo=True) as server,
+        GizmoClient(
+            api_key=server.gen2_api_key, base_url=server.base_url, cache_dir=folder / "jobs"
+        ) as client,
+    ):
+        scene = max(client.scenes.iter_all(), key=lambda s: s.name)  # the warehouse aisle
+        loaded = client.fetch_scene(scene.id, "usd").fingerprint
+
+        def by_content() -> None:
+            archive = client.scenes.export_zip(scene.id, "usd", folder / "poll.zip")
+            hashlib.sha256(archive.read_bytes()).hexdigest()
+
+        def by_version() -> None:
+            assert client.scenes.get(scene.id).fingerprint() == loaded
+
+        return _median(by_content, repeat), _median(by_version, repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--repeat", type=int, default=5)
@@ -186,6 +212,10 @@ def main() -> None:
                     f"{kind:<11} {name:<8} {old * 1e3:>8.1f}ms {new * 1e3:>8.2f}ms "
                     f"{new / old:>8.4f}"
                 )
+        content, version = measure_poll(Path(tmp), args.repeat)
+        print(f"\njobs-generation poll, one scene, median of {args.repeat}")
+        print(f"{'by content':>12} {'by version':>12} {'version/content':>16}")
+        print(f"{content * 1e3:>10.2f}ms {version * 1e3:>10.2f}ms {version / content:>16.3f}")
 
 
 if __name__ == "__main__":
