@@ -74,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
         help="passive: reloads appear by themselves (default); managed: press Ctrl+L to reload",
     )
     view.add_argument(
-        "--out", type=Path, default=Path("gizmo-demo"), help="demo pictures (./gizmo-demo)"
+        "--out",
+        type=Path,
+        default=Path("gizmo-demo"),
+        help="demo: a picture of each reload goes here (./gizmo-demo)",
     )
     view.add_argument("--reloads", type=int, default=3, help="headless demo: reloads (3)")
     view.add_argument("--keyframe", metavar="NAME", help="start from the scene's keyframe NAME")
@@ -162,7 +165,7 @@ def _demo(args: argparse.Namespace) -> int:
         if not args.headless:
             print("No display found: running the headless demo (pictures instead of a window).")
         return run_demo_headless(args.out, reloads=args.reloads, poll=min(args.poll, 0.5))
-    return run_demo_viewer(poll=args.poll)
+    return run_demo_viewer(out_dir=args.out, poll=args.poll)
 
 
 @contextmanager

@@ -210,6 +210,7 @@ def _picture(watcher: SceneWatcher, path: Path, say: Say) -> Path:
 
 def run_demo_viewer(
     *,
+    out_dir: Path | None = None,
     poll: float = 1.0,
     interval: float = 4.0,
     count: int = 6,
@@ -217,7 +218,9 @@ def run_demo_viewer(
     stop: threading.Event | None = None,
 ) -> int:
     """The interactive demo: the viewer, with a placement added every `interval` seconds, until
-    the window is closed (or `stop` is set)."""
+    the window is closed (or `stop` is set); a picture of each reload goes to `out_dir`."""
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
     with _demo_scene(say, poll) as (server, scene, watcher):
         _drive_arm(watcher, scene)
         finished = threading.Event()
@@ -231,12 +234,21 @@ def run_demo_viewer(
                     _add(adder, scene.id, addition)
             say("The demo has added all its placements; close the window to finish.")
 
+        reloads = 0
+
+        def on_event(event: ReloadEvent) -> None:
+            nonlocal reloads
+            say(event.message())
+            if event.ok and out_dir is not None:
+                reloads += 1
+                _picture(watcher, out_dir / f"{reloads:02d}-reload.png", say)
+
         adder = threading.Thread(target=add_on_a_timer, name="gizmo-demo-adder", daemon=True)
         say(f"Opening the viewer; a placement is added every {interval:g} s. Close it to finish.")
         say("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
         adder.start()
         try:
-            run_passive(watcher, stop=stop, on_event=lambda event: say(event.message()))
+            run_passive(watcher, stop=stop, on_event=on_event)
         finally:
             finished.set()
             adder.join(timeout=10)

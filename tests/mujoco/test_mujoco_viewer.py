@@ -137,16 +137,20 @@ def test_reopening_fallback_keeps_the_camera(on_display: str, artifacts_dir: Pat
     assert not viewer.is_running()
 
 
-def test_interactive_demo_adds_placements_that_appear_in_the_window(on_display: str) -> None:
+def test_interactive_demo_adds_placements_that_appear_in_the_window(
+    on_display: str, tmp_path: Path
+) -> None:
     lines: list[str] = []
     stop = threading.Event()
     outcome: list[int | BaseException] = []
 
     def run() -> None:
         try:
-            outcome.append(
-                run_demo_viewer(poll=0.3, interval=0.5, count=2, say=lines.append, stop=stop)
+            out = tmp_path / "out"
+            status = run_demo_viewer(
+                out_dir=out, poll=0.3, interval=0.5, count=2, say=lines.append, stop=stop
             )
+            outcome.append(status)
         except BaseException as exc:  # surfaced to the test below
             outcome.append(exc)
 
@@ -170,6 +174,8 @@ def test_interactive_demo_adds_placements_that_appear_in_the_window(on_display: 
     assert reloads and all(line.startswith("Reloaded ") for line in reloads), reloads
     assert all(re.search(r"kept [89] placements, (19|20) joints", line) for line in reloads)
     assert "The demo has added all its placements" in " ".join(lines)
+    pictures = sorted(p.name for p in (tmp_path / "out").iterdir())  # --out, with a display
+    assert pictures == [f"{n:02d}-reload.png" for n in range(1, len(reloads) + 1)]
 
 
 XK_CONTROL_L, XK_L, XK_Q = 0xFFE3, 0x006C, 0x0071
