@@ -302,24 +302,33 @@ def _credits(api: GizmoClient) -> int:
     return int(api.usage().credits)
 
 
+@pytest.mark.parametrize("when", ["at_the_first_stage", "while_the_job_is_being_created"])
 def test_cancel_stops_following_and_cancels_the_job_on_gizmo(
-    make_controller: ControllerFactory, jobs_environ: dict[str, str], jobs_api: GizmoClient
+    make_controller: ControllerFactory,
+    jobs_environ: dict[str, str],
+    jobs_api: GizmoClient,
+    when: str,
 ) -> None:
     controller = make_controller(environ=jobs_environ)
     credits = _credits(jobs_api)
-    seen: list[str] = []
+    pressed: list[bool] = []
 
-    def cancel_at_first_stage(state: PanelState) -> None:
-        if state.job is not None and state.job.stage and not seen:
-            seen.append(state.job.job_id)
+    def press_cancel(state: PanelState) -> None:
+        sending = state.progress is not None and state.progress.text.startswith("Sending ")
+        staged = state.job is not None and bool(state.job.stage)
+        if not pressed and (sending if when.startswith("while") else staged):
+            pressed.append(True)
             controller.cancel()
 
-    controller.subscribe(cancel_at_first_stage)
+    controller.subscribe(press_cancel)
     controller.generate("a garage with a workbench")
-    (job_id,) = seen
+    assert pressed
     state = controller.state
     assert state.error is None and state.job is None and state.status is Status.IDLE
-    assert state.message == f"Cancelled (job {job_id} on Gizmo too)."
+    assert state.message.startswith("Cancelled (job job_") and state.message.endswith(
+        " on Gizmo too)."
+    )
+    job_id = state.message.split()[2]
     assert jobs_api.jobs.get(job_id).status is JobStatus.CANCELLED
     assert _credits(jobs_api) == credits, "a cancelled job is refunded"
 
