@@ -14,13 +14,22 @@ scaling ratio t(1000)/t(100) (10 is linear; target at most 15). Also printed onc
 same MJCF with MjSpec and ``to_xml`` instead of text, the alternative the writer does not take.
 Exits 1 if a format's scaling ratio exceeds 15.
 
-Run: .venv/bin/python bench/bench_export.py [--repeat 5]
+``--against DIR`` also times the USD export at N = 1000 by another source tree (``DIR/server`` and
+``DIR/common``, e.g. ``git archive <commit> server common | tar -x -C DIR``), alternating fresh
+processes of both trees and keeping each one's fastest CPU time, so that load from other
+processes on a shared machine hits both alike; exits 1 if this tree is more than
+``--max-slowdown`` times slower.
+
+Run: .venv/bin/python bench/bench_export.py [--repeat 5] [--against DIR [--rounds 4]]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,10 +39,14 @@ from pathlib import Path
 import mujoco
 from pxr import Sdf, Usd
 
-from gizmo_client.models import Quaternion
 from gizmo_server.description import AXIS_VECTOR, Box, JointType, Sphere
 from gizmo_server.exports import PlacementInput, render_scene
 from gizmo_server.generator import generate
+
+try:
+    from gizmo_server.rotation import Quaternion
+except ImportError:  # a tree from before the server had its own (timed with --against)
+    from gizmo_client.models import Quaternion  # type: ignore[assignment]
 
 PROMPTS = [
     "a 6-DOF industrial arm",
@@ -158,10 +171,61 @@ def mjcf_via_mjspec(scene: list[PlacementInput]) -> None:
     spec.to_xml()
 
 
+def usd_cpu_seconds(count: int, repeat: int) -> float:
+    """Fastest CPU time of the USD export of ``count`` placements in this process."""
+    scene = placements(count)
+    render_scene("scn_warm", "warm", scene, "isaac_sim_usd")
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        render_scene("scn", "bench", scene, "isaac_sim_usd")
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def _timed_in(tree: Path | None, count: int, repeat: int) -> float:
+    """``usd_cpu_seconds`` in a fresh process importing the server from ``tree`` (None: this)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree / "server"), str(tree / "common")])
+    done = subprocess.run(
+        [sys.executable, __file__, "--time-usd", str(count), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def compare_trees(against: Path, rounds: int, repeat: int, max_slowdown: float) -> bool:
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(_timed_in(None, 1000, repeat))
+        theirs.append(_timed_in(against, 1000, repeat))
+    ratio = min(ours) / min(theirs)
+    print(
+        f"isaac_sim_usd N=1000 CPU s, best of {rounds}x{repeat}: this tree {min(ours):.3f}, "
+        f"{against} {min(theirs):.3f}, ratio {ratio:.2f} (target <= {max_slowdown:g})"
+    )
+    print(f"  every round, this tree: {' '.join(f'{t:.3f}' for t in ours)}")
+    print(f"  every round, {against}: {' '.join(f'{t:.3f}' for t in theirs)}")
+    return ratio <= max_slowdown
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--against", type=Path, help="another source tree to time USD against")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--max-slowdown", type=float, default=1.10)
+    parser.add_argument("--time-usd", type=int, help=argparse.SUPPRESS)  # one child's timing
     args = parser.parse_args()
+    if args.time_usd is not None:
+        print(f"{usd_cpu_seconds(args.time_usd, args.repeat):.6f}")
+        return 0
+    if args.against is not None:
+        return 0 if compare_trees(args.against, args.rounds, args.repeat, args.max_slowdown) else 1
     Usd.Stage.CreateInMemory()  # load the USD plugins before timing anything
     scenes = {n: placements(n) for n in SIZES}
     results: dict[str, dict[int, tuple[float, float]]] = {"isaac_sim_usd": {}, "mujoco_mjcf": {}}
