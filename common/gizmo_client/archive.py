@@ -8,8 +8,10 @@ overflow the bound.
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
+import uuid
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -17,7 +19,15 @@ from pathlib import Path, PurePosixPath
 
 from .errors import DownloadIntegrityError, UnsafeArchiveError
 
-__all__ = ["ZIP_MAGIC", "check_zip_integrity", "extract_zip_safely", "find_primary_file", "is_zip"]
+__all__ = [
+    "ZIP_MAGIC",
+    "check_zip_integrity",
+    "check_zip_structure",
+    "extract_zip_safely",
+    "find_primary_file",
+    "is_zip",
+    "unpack_verified",
+]
 
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_TOTAL_BYTES = 2 * 1024**3
@@ -30,11 +40,27 @@ def is_zip(path: Path) -> bool:
         return handle.read(4) == ZIP_MAGIC
 
 
-def check_zip_integrity(path: Path) -> None:
-    """Raise `DownloadIntegrityError` unless `path` is a whole ZIP whose every entry's CRC holds
-    (a truncated body loses the central directory at the end; a corrupted one fails a CRC)."""
+def check_zip_structure(path: Path) -> None:
+    """Raise `DownloadIntegrityError` unless `path` is a whole ZIP: its central directory (at the
+    end, so lost by a truncated body) reads and every entry lies inside the file. Cheap: the
+    entries' bytes are not read; their CRCs are checked when they are unpacked or by
+    `check_zip_integrity`."""
     if not is_zip(path):
         raise DownloadIntegrityError(f"{path.name} is not a ZIP archive (no ZIP signature)")
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            outside = [i.filename for i in archive.infolist() if i.header_offset > size]
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise DownloadIntegrityError(f"The ZIP archive is incomplete or damaged: {exc}") from exc
+    if outside:
+        raise DownloadIntegrityError(f"The ZIP entry {outside[0]!r} lies past the end of the file")
+
+
+def check_zip_integrity(path: Path) -> None:
+    """`check_zip_structure`, then every entry's CRC (a read pass over the whole archive: for a
+    ZIP that is kept as a file; one that is unpacked is checked by `extract_zip_safely`)."""
+    check_zip_structure(path)
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
@@ -42,6 +68,22 @@ def check_zip_integrity(path: Path) -> None:
         raise DownloadIntegrityError(f"The ZIP archive is incomplete or damaged: {exc}") from exc
     if bad is not None:
         raise DownloadIntegrityError(f"The ZIP entry {bad!r} fails its CRC check")
+
+
+def unpack_verified(zip_path: Path, dest_dir: Path) -> list[Path]:
+    """Unpack into a temporary sibling of `dest_dir` (which must not exist) and rename it into
+    place only when every entry passed its CRC: the unpack is the integrity check, so a damaged
+    ZIP raises `DownloadIntegrityError` and leaves no `dest_dir`."""
+    check_zip_structure(zip_path)
+    if dest_dir.exists():
+        raise UnsafeArchiveError(f"Will not unpack into {dest_dir}: it exists already")
+    staging = dest_dir.parent / f".unpack-{uuid.uuid4().hex[:12]}"
+    try:
+        files = extract_zip_safely(zip_path, staging)
+        os.replace(staging, dest_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [dest_dir / f.relative_to(staging) for f in files]
 
 
 def _check_name(name: str) -> PurePosixPath:

@@ -3,6 +3,11 @@
 An entry is built in a temporary folder and renamed into place whole, with its `meta.json`
 written last, so a reader sees either a complete entry or none. A file lock per scene and format
 keeps concurrent fetches (threads or processes) from exporting the same state twice.
+
+Work folders (entries being built, downloads being staged) are hidden and each is held under its
+own lock file while in use. The operating system releases a lock when its process dies, so one
+whose lock can be taken belongs to a dead (killed) process: `evict` deletes it, and counts the
+live ones against the size limit.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 __all__ = ["CacheEntry", "ExportCache"]
 
@@ -29,6 +34,28 @@ logger = logging.getLogger("gizmo_client")
 
 META = "meta.json"
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+#: Hidden work folders: `.<kind>-<token>`, held under the lock file `.work-<token>.lock`.
+_WORK = re.compile(r"^\.(?:tmp|old|fetch)-([0-9a-f]{8,64})$")
+_WORK_LOCK = re.compile(r"^\.work-([0-9a-f]{8,64})\.lock$")
+#: A work folder without a lock file (left by a version that took none) is stale after this long.
+UNLOCKED_STALE_SECONDS = 3600.0
+
+
+def _lock_path(parent: Path, token: str) -> Path:
+    return parent / f".work-{token}.lock"
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for f in path.rglob("*"):
+        try:
+            if f.is_file():
+                total += f.stat().st_size
+        except FileNotFoundError:
+            continue  # removed by its owner meanwhile
+    return total
 
 
 def _safe_part(value: str) -> str:
@@ -71,6 +98,25 @@ class ExportCache:
         return CacheEntry(directory, primary, meta)
 
     @contextmanager
+    def staging(self, prefix: str, parent: Path | None = None) -> Iterator[Path]:
+        """A new hidden work folder `<parent>/<prefix><token>` (`prefix` is `.tmp-`, `.old-` or
+        `.fetch-`), held under its lock file while in use and removed afterwards."""
+        parent = parent or self.root
+        parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        lock_path = _lock_path(parent, token)
+        path = parent / f"{prefix}{token}"
+        try:
+            with FileLock(str(lock_path)):  # taken before the folder exists: never unguarded
+                path.mkdir()
+                try:
+                    yield path
+                finally:
+                    shutil.rmtree(path, ignore_errors=True)
+        finally:
+            lock_path.unlink(missing_ok=True)
+
+    @contextmanager
     def locked(self, scene_id: str, fmt: str) -> Iterator[None]:
         directory = self._dir(scene_id, fmt)
         directory.mkdir(parents=True, exist_ok=True)
@@ -89,28 +135,24 @@ class ExportCache:
         parent = self._dir(scene_id, fmt)
         parent.mkdir(parents=True, exist_ok=True)
         final = parent / _safe_part(fingerprint)
-        tmp = parent / f".tmp-{uuid.uuid4().hex}"
-        stale = parent / f".old-{uuid.uuid4().hex}"
-        tmp.mkdir()
-        try:
+        with self.staging(".tmp-", parent) as tmp:
             primary = populate(tmp)
             full_meta = {**meta, "primary": primary.relative_to(tmp).as_posix()}
             (tmp / META).write_text(json.dumps(full_meta), encoding="utf-8")
             if final.exists():  # an incomplete entry: move it aside so the swap is one rename
+                stale = parent / f".old-{tmp.name.removeprefix('.tmp-')}"  # under tmp's lock
                 os.replace(final, stale)
+                shutil.rmtree(stale, ignore_errors=True)
             os.replace(tmp, final)
-        finally:
-            for leftover in (tmp, stale):
-                if leftover.exists():
-                    shutil.rmtree(leftover, ignore_errors=True)
         self.evict(keep=final)
         entry = self.lookup(scene_id, fmt, fingerprint)
         assert entry is not None, "a just-published cache entry must be readable"
         return entry
 
-    def evict(self, keep: Path | None = None) -> None:
-        """Delete least recently used entries until the cache fits in `max_bytes`, sparing the
-        ones used within `protect_seconds`."""
+    def evict(self, keep: Path | None = None) -> int:
+        """Delete dead processes' work folders, then least recently used entries until the cache
+        (live work folders included) fits in `max_bytes`, sparing the ones used within
+        `protect_seconds`. Returns the bytes the cache holds afterwards."""
         protected_since = time.time() - self.protect_seconds
         entries: list[tuple[float, int, Path]] = []
         for meta_path in self.root.glob(f"*/*/*/{META}"):
@@ -122,7 +164,7 @@ class ExportCache:
                 entries.append((meta_path.stat().st_mtime, size, directory))
             except FileNotFoundError:
                 continue  # evicted or replaced by another process meanwhile
-        total = sum(size for _, size, _ in entries)
+        total = self.sweep() + sum(size for _, size, _ in entries)
         for used_at, size, directory in sorted(entries):
             if total <= self.max_bytes:
                 break
@@ -131,3 +173,51 @@ class ExportCache:
             logger.debug("cache: evicting %s (%d bytes)", directory, size)
             shutil.rmtree(directory, ignore_errors=True)
             total -= size
+        return total
+
+    def sweep(self) -> int:
+        """Delete the work folders (and lock files) of processes that died mid-way; return the
+        bytes the live ones hold."""
+        live = 0
+        parents = [self.root, *(p for p in self.root.glob("*/*") if p.is_dir())]
+        for parent in parents:
+            try:
+                names = [entry.name for entry in os.scandir(parent)]
+            except OSError:
+                continue  # removed meanwhile
+            tokens = {m.group(1) for m in map(_WORK_LOCK.match, names) if m}
+            for name in names:
+                match = _WORK.match(name)
+                if match is None:
+                    continue
+                path = parent / name
+                if match.group(1) in tokens:
+                    continue  # judged below, under its lock
+                try:
+                    age = time.time() - path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if age > UNLOCKED_STALE_SECONDS:
+                    logger.debug("cache: removing unlocked stale %s", path)
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    live += _tree_size(path)
+            for token in tokens:
+                live += self._sweep_locked(parent, token)
+        return live
+
+    @staticmethod
+    def _sweep_locked(parent: Path, token: str) -> int:
+        """Remove the work folders of `token` if its lock is free (its owner died); else return
+        their size."""
+        work = [p for p in parent.glob(f".*-{token}") if _WORK.match(p.name)]
+        lock_path = _lock_path(parent, token)
+        try:
+            with FileLock(str(lock_path), timeout=0):
+                for path in work:
+                    logger.debug("cache: removing %s, left by a process that died", path)
+                    shutil.rmtree(path, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+                return 0
+        except Timeout:
+            return sum(_tree_size(path) for path in work)

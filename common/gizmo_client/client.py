@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from .archive import extract_zip_safely, find_primary_file, is_zip
+from .archive import find_primary_file, is_zip, unpack_verified
 from .cache import ExportCache
 from .config import resolve_settings
 from .downloads import Downloader, ProgressFn
@@ -30,6 +28,8 @@ from .transport import RetryPolicy, Timeout, Transport
 __all__ = ["FetchedScene", "GizmoClient"]
 
 logger = logging.getLogger("gizmo_client")
+
+UNPACKED = "unpacked"  # the folder of a cache entry that holds an unpacked ZIP export
 
 
 @dataclass(frozen=True)
@@ -187,29 +187,35 @@ class GizmoClient:
         self, scene: Scene, fmt: str, on_progress: ProgressFn | None
     ) -> FetchedScene:
         self.cache.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=self.cache.root))
-        try:
+        with self.cache.staging(".fetch-") as staging:
+            unpacked = staging / UNPACKED
             archive = self.scenes.export_zip(
-                scene.id, fmt, staging / "export.zip", on_progress=on_progress
+                scene.id, fmt, staging / "export.zip", on_progress=on_progress, unpack_to=unpacked
             )
             digest = hashlib.sha256()
             with open(archive, "rb") as handle:  # (hashlib.file_digest is 3.11+; Kit has 3.10)
                 while chunk := handle.read(1024 * 1024):
                     digest.update(chunk)
             fingerprint = "zip-" + digest.hexdigest()
-            return self._cached(
-                scene, fmt, fingerprint, lambda tmp: self._unpack(archive, tmp, fmt)
-            )
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+            def populate(directory: Path) -> Path:
+                os.replace(unpacked, directory / UNPACKED)
+                return _primary(directory, fmt)
+
+            return self._cached(scene, fmt, fingerprint, populate)
 
     def _zip_export(
         self, scene_id: str, fmt: str, directory: Path, on_progress: ProgressFn | None
     ) -> Path:
         archive = self.scenes.export_zip(
-            scene_id, fmt, directory / "export.zip", on_progress=on_progress
+            scene_id,
+            fmt,
+            directory / "export.zip",
+            on_progress=on_progress,
+            unpack_to=directory / UNPACKED,
         )
-        return self._unpack(archive, directory, fmt)
+        archive.unlink()
+        return _primary(directory, fmt)
 
     def _alpha_export(
         self, scene_id: str, fmt: str, directory: Path, on_progress: ProgressFn | None
@@ -232,12 +238,17 @@ class GizmoClient:
 
     @staticmethod
     def _unpack(archive: Path, directory: Path, fmt: str) -> Path:
-        """Unpack a ZIP export safely into `directory/unpacked`, delete the ZIP if it lies in
-        `directory`, and return the primary file."""
-        files = extract_zip_safely(archive, directory / "unpacked")
-        if archive.parent == directory:
-            archive.unlink()
-        return find_primary_file(files, directory / "unpacked", suffixes_for(fmt))
+        """Unpack a downloaded ZIP export safely into `directory/unpacked` (checking every CRC),
+        delete the ZIP, and return the primary file."""
+        unpack_verified(archive, directory / UNPACKED)
+        archive.unlink()
+        return _primary(directory, fmt)
+
+
+def _primary(directory: Path, fmt: str) -> Path:
+    root = directory / UNPACKED
+    files = [f for f in root.rglob("*") if f.is_file()]
+    return find_primary_file(files, root, suffixes_for(fmt))
 
 
 def _filename(link: ExportLink, fmt: str) -> str:

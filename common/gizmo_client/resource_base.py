@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from .archive import check_zip_integrity
+from .archive import check_zip_integrity, unpack_verified
 from .downloads import Downloader, ProgressFn
 from .formats import JobsFormat, wire_format
 from .generation import ApiGeneration, GenerationResolver
@@ -102,12 +102,22 @@ class Resource:
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         on_progress: ProgressFn | None = None,
+        unpack_to: Path | None = None,
     ) -> Path:
-        """POST an export that answers with the ZIP itself; write it to `dest`, verified."""
+        """POST an export that answers with the ZIP itself; write it to `dest`, verified: by a
+        CRC pass, or, with `unpack_to`, by unpacking it there (the unpack checks every CRC, so
+        the bytes are read once). A damaged ZIP is downloaded again, as a cut-off one is."""
+
+        def check(part: Path) -> None:
+            if unpack_to is None:
+                check_zip_integrity(part)
+            else:
+                unpack_verified(part, unpack_to)
+
         return self._downloader.save(
             lambda: self._t.open("POST", path, json_body=json_body, params=params, stream=True),
             path,
             dest,
             on_progress=on_progress,
-            check=check_zip_integrity,
+            check=check,
         )

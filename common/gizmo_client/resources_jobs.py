@@ -78,15 +78,20 @@ class GeneratedSceneCalls(Resource):
         *,
         robot_profile: str | None = None,
         on_progress: ProgressFn | None = None,
+        unpack_to: Path | None = None,
     ) -> Path:
         """Export the scene; the answer is the ZIP itself, written to `dest` once its length and
-        every entry's CRC check out. `fetch_scene` also unpacks and caches it."""
+        every entry's CRC check out. With `unpack_to` (a folder that must not exist yet) it is
+        also unpacked there, and that unpack is the CRC check (one read instead of two); the
+        folder appears only when every entry passed. `fetch_scene` also caches it."""
         self._require(JOBS, "export_zip", "scenes.export(scene_id, format) and client.download")
         body: dict[str, Any] = {"format": wire_format(format, JOBS)}
         if robot_profile is not None:
             body["robot_profile"] = robot_profile
         path = f"/scenes/{quote_id(scene_id)}/export"
-        return self._save_zip(path, dest, json_body=body, on_progress=on_progress)
+        return self._save_zip(
+            path, dest, json_body=body, on_progress=on_progress, unpack_to=unpack_to
+        )
 
 
 class GeneratedAssetCalls(Resource):
@@ -109,12 +114,16 @@ class GeneratedAssetCalls(Resource):
         dest: Path,
         *,
         on_progress: ProgressFn | None = None,
+        unpack_to: Path | None = None,
     ) -> Path:
-        """Export one asset (the format goes in the query); the ZIP is written to `dest`."""
+        """Export one asset (the format goes in the query); the ZIP is written to `dest`, and
+        unpacked into `unpack_to` if given, as `GeneratedSceneCalls.export_zip` does."""
         self._require(JOBS, "export_zip", "assets.export(asset_id, format) and client.download")
         path = f"/assets/{quote_id(asset_id)}/export"
         params = {"format": wire_format(format, JOBS)}
-        return self._save_zip(path, dest, params=params, on_progress=on_progress)
+        return self._save_zip(
+            path, dest, params=params, on_progress=on_progress, unpack_to=unpack_to
+        )
 
 
 class Catalog(Resource):

@@ -215,3 +215,43 @@ def test_detection_asks_once_per_url_and_key(tmp_path: Path) -> None:
         other = GizmoClient(api_key=KEY + "2", base_url=server.base_url, cache_dir=tmp_path)
         assert other.api_generation is ApiGeneration.JOBS
         assert server.paths() == ["GET /v1/whoami"] * 2
+
+
+def _corrupted_stored_zip() -> bytes:
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("scene.xml", b"<mujoco>" + b"A" * 1000 + b"</mujoco>")
+    return stored.getvalue().replace(b"A" * 10, b"B" * 10, 1)
+
+
+def test_unpack_to_is_the_crc_check_and_leaves_no_folder_when_an_entry_fails(
+    tmp_path: Path,
+) -> None:
+    with ScriptedServer(ExportServer(_zip_reply(_corrupted_stored_zip()))) as server:
+        with _client(server, tmp_path, api_generation="jobs") as c:
+            with pytest.raises(DownloadIntegrityError, match="CRC"):
+                c.scenes.export_zip(
+                    str(SCENE["id"]), "mjcf", tmp_path / "x.zip", unpack_to=tmp_path / "out"
+                )
+        assert len([r for r in server.requests if r.path.endswith("/export")]) == 2  # retried
+    assert list(tmp_path.iterdir()) == []  # no ZIP, no folder, no staging left
+
+
+def test_a_corrupted_zip_is_downloaded_again_and_only_the_good_one_is_cached(
+    tmp_path: Path,
+) -> None:
+    route = ExportServer(_zip_reply(_corrupted_stored_zip()))
+    answers = iter([_zip_reply(_corrupted_stored_zip()), _zip_reply(GOOD_ZIP)])
+
+    def export_once_bad(request: Request) -> Reply:
+        if request.path.endswith("/export"):
+            return next(answers)
+        return route(request)
+
+    with ScriptedServer(export_once_bad) as server:
+        with _client(server, tmp_path, api_generation="jobs") as c:
+            fetched = c.fetch_scene(str(SCENE["id"]), "mjcf")
+    assert fetched.path.read_bytes() == b"<mujoco/>"
+    assert (fetched.directory / "unpacked" / "meshes" / "arm.obj").is_file()
+    left = [p for p in _files(tmp_path / "cache") if not p.endswith(".lock")]
+    assert sorted(Path(p).name for p in left) == ["arm.obj", "meta.json", "scene.xml"], left
