@@ -376,6 +376,9 @@ def test_loading_a_scene_still_generating_waits_for_it(
     job = jobs_api.scenes.generate("a storage room with two shelves")
     assert job.scene_id is not None
     controller = make_controller(environ=jobs_environ, not_ready_delays=(0.2, 0.4))
+    controller.refresh()
+    row = next(r for r in controller.state.scenes if r.id == job.scene_id)
+    assert isinstance(row, GeneratedSceneRow) and row.columns()[1:3] == ("v0", "generating")
     states = _record(controller)
     controller.select(job.scene_id)
     controller.load(LoadMode.REFERENCE)
@@ -385,6 +388,8 @@ def test_loading_a_scene_still_generating_waits_for_it(
     assert waits and "to finish generating" in waits[0]
     (entry,) = controller.state.loaded
     assert entry.fingerprint == jobs_api.scenes.get(job.scene_id).fingerprint()
+    row = next(r for r in controller.state.scenes if r.id == job.scene_id)
+    assert row.columns()[1:3] == ("v1", "ready"), "the row shows what was loaded"
 
 
 @pytest.mark.parametrize("prompt", ["", " \n\t "])

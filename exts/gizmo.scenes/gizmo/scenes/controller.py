@@ -258,7 +258,8 @@ class PanelController(PromptActions):
             )
             loaded = self._current_loaded()
             where = f"as a {mode.value} at {entry.prim_path}"
-        if source.scene is not None:
+        if source.scene is not None:  # what was fetched is news for its row too
+            self._put_row(source.scene, add=False)
             self._show_scene(source.scene)
         self._set(
             loaded=loaded, warnings=tuple(warnings), message=f"Loaded {source.name!r} {where}."
