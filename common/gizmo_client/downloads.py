@@ -29,6 +29,7 @@ from .errors import (
     GizmoTimeoutError,
     error_for_response,
 )
+from .redaction import install_log_redaction
 from .transport import USER_AGENT, RetryPolicy, Timeout, parse_retry_after
 
 __all__ = ["Downloader", "ProgressFn"]
@@ -54,6 +55,7 @@ class Downloader:
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers.update({"User-Agent": USER_AGENT})
+        install_log_redaction()
 
     def close(self) -> None:
         self._session.close()

@@ -32,6 +32,7 @@ from .errors import (
     ServerError,
     error_for_response,
 )
+from .redaction import install_log_redaction
 
 __all__ = ["USER_AGENT", "RetryPolicy", "Transport", "unwrap"]
 
@@ -116,6 +117,7 @@ class Transport:
         self._sleep = sleep
         self._session = session or requests.Session()
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        install_log_redaction()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key='***')"
