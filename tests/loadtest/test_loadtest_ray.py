@@ -1,6 +1,7 @@
-"""`gizmo loadtest --ray` on a real two-node Ray cluster on 127.0.0.1 (one CPU per node, no
-dashboard): every scene reported once with the node that checked it; a node killed mid-run costs
-only a retry of its in-flight scene. Skipped where Ray (the `distributed` extra) is missing."""
+"""`gizmo loadtest --ray` on a real Ray cluster on 127.0.0.1 (a head and two nodes, one CPU each,
+no dashboard): every scene reported once with the node that checked it; a node killed mid-run
+costs only a retry of its in-flight scene; Ctrl-C exits 130; `--ray local` runs its own
+instance. Skipped where Ray (the `distributed` extra) is missing."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ if importlib.util.find_spec("ray") is None:
 # Ray maps 127.0.0.1 to the host's outward address for a multi-node cluster unless multi-node
 # support "off" makes it keep loopback (the nodes here are processes of this machine). Ray reads
 # it when first imported, so it is imported only once this is set.
-RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+# The driver holds a worker's lease for 0.5 s by default, then hands it back and asks again;
+# held for the run, every node keeps a scene in flight, so the node killed below has one.
+RAY_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_worker_lease_timeout_milliseconds": "120000",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +46,8 @@ def cluster() -> Iterator[Any]:
         initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
     )
     try:
-        cluster.add_node(num_cpus=1)
+        for _ in range(2):  # nodes there from the start take scenes all through a run
+            cluster.add_node(num_cpus=1)
         yield cluster
     finally:
         cluster.shutdown()
@@ -127,8 +135,8 @@ def test_every_scene_is_reported_once_with_the_node_that_checked_it(
     assert [s["id"] for s in report["scenes"]] == scene_ids
     nodes = {cluster.head_node.node_id} | {n.node_id for n in cluster.worker_nodes}
     used = {s["node"] for s in report["scenes"]}
-    assert used == nodes, "both nodes take scenes"
-    assert report["workers"] == 2 and report["settings"]["engine"].startswith("ray 127.0.0.1:")
+    assert used <= nodes and len(used) >= 2, "the scenes are spread over the nodes"
+    assert report["workers"] == 3 and report["settings"]["engine"].startswith("ray 127.0.0.1:")
     progress = [line for line in stderr.splitlines() if line.startswith("[")]
     assert len(progress) == len(scene_ids) and all(" on node " in line for line in progress)
     # thumbnails rendered on the nodes came back to this machine's artifacts
@@ -140,14 +148,14 @@ def test_every_scene_is_reported_once_with_the_node_that_checked_it(
     for scene in report["scenes"]:
         row = next(line for line in stdout.splitlines() if line.startswith(scene["id"]))
         assert row.split()[-1] == scene["node"][:12]
-    assert all(html.count(f'title="{node}"') > 0 for node in nodes)
+    assert all(html.count(f'title="{node}"') > 0 for node in used)
     assert local_server.api_key not in stdout + stderr
 
 
 def test_a_node_killed_mid_run_costs_only_a_retry_of_its_scene(
     cluster: Any, local_server: LocalServer, scene_ids: list[str], tmp_path: Path
 ) -> None:
-    doomed = cluster.add_node(num_cpus=1)
+    doomed = next(iter(cluster.worker_nodes))
     run = _loadtest(
         cluster, local_server, scene_ids, tmp_path, "--steps", "1000", "--no-thumbnails"
     )
@@ -155,8 +163,7 @@ def test_a_node_killed_mid_run_costs_only_a_retry_of_its_scene(
     lines = []
     for line in run.stderr:
         lines.append(line)
-        # another node's first scene is done: the new node is still busy with its own first one
-        if line.startswith("[") and " on node " in line and doomed.node_id not in line:
+        if f" on node {doomed.node_id})" in line:  # it has a warm worker and keeps taking scenes
             _kill_node(cluster, doomed)
             break
     _, rest = run.communicate(timeout=180)
