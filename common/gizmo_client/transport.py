@@ -4,7 +4,10 @@ What is retried: connection errors and timeouts, 429 (honouring `Retry-After`, e
 `X-RateLimit-Reset`), 502/503/504, and 500 for reads. A write is retried only when it carries an
 `Idempotency-Key` (by default every POST gets a fresh one per logical call, so the server replays
 instead of creating a second resource); a write without one is retried only where it provably
-never ran (429, connect timeout).
+never ran (429, connect timeout). A keyed write whose answer was lost after it was sent (dropped
+connection, read timeout, a gateway's 502/504) may have taken effect: only a replay of its key
+can tell, so it gets the longer budget `max_recovery_retries` rather than reporting a failure
+that was in fact a success.
 The API key is attached per request to the API base URL only. Success bodies in the newer
 generation's `{"ok": true, ...}` envelope are unwrapped here, the one place that sees them all.
 """
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from ._version import __version__
 from .errors import (
@@ -50,6 +54,14 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_retry_after: float = 60.0
+    #: Retries of a keyed write whose answer was lost (it may have run; a replay recovers it).
+    max_recovery_retries: int = 16
+
+    def budget(self, outcome_unknown: bool) -> int:
+        """How many retries a call gets; `max_retries=0` (no retries) is honoured always."""
+        if outcome_unknown and self.max_retries > 0:
+            return max(self.max_retries, self.max_recovery_retries)
+        return self.max_retries
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
@@ -95,6 +107,15 @@ def unwrap(body: Any) -> Any:
 
 def _retryable_status(status: int, replay_safe: bool) -> bool:
     return status == 429 or (replay_safe and status in (500, 502, 503, 504))
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request provably never reached the server (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    causes: list[object] = [exc, *exc.args]
+    causes += [getattr(c, "reason", None) for c in causes]
+    return any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes)
 
 
 class Transport:
@@ -165,7 +186,8 @@ class Transport:
         url = f"{self.base_url}{path}"
         sent_headers = {**(headers or {}), "Authorization": f"Bearer {self._api_key}"}
         replay_safe = method in ("GET", "HEAD")
-        if not replay_safe and idempotent:
+        keyed = not replay_safe and idempotent
+        if keyed:
             sent_headers["Idempotency-Key"] = f"gz-{uuid.uuid4().hex}"
             replay_safe = True
         attempt = 0
@@ -187,7 +209,8 @@ class Transport:
                     f"({type(exc).__name__})"
                 )
                 retry_after = None
-                if not replay_safe and not isinstance(exc, requests.ConnectTimeout):
+                unknown = not isinstance(exc, requests.ConnectTimeout)
+                if not replay_safe and unknown:
                     raise error from exc
             except requests.RequestException as exc:
                 error = GizmoConnectionError(
@@ -195,6 +218,7 @@ class Transport:
                     f"attempt(s): {type(exc).__name__}"
                 )
                 retry_after = None
+                unknown = not _never_sent(exc)
                 if not replay_safe:
                     raise error from exc
             else:
@@ -225,7 +249,12 @@ class Transport:
                     )
                 if not _retryable_status(response.status_code, replay_safe):
                     raise error
-            if attempt >= self.retry.max_retries:
+                unknown = response.status_code in (502, 504)  # a gateway lost the answer
+            if attempt >= self.retry.budget(keyed and unknown):
+                if keyed and unknown:
+                    logger.warning(
+                        "%s %s: every answer was lost; it may have taken effect", method, path
+                    )
                 raise error
             wait = self.retry.delay(attempt, retry_after)
             status = error.status if isinstance(error, APIStatusError) else type(error).__name__
@@ -235,7 +264,7 @@ class Transport:
                 path,
                 status,
                 attempt + 1,
-                self.retry.max_retries,
+                self.retry.budget(keyed and unknown),
                 wait,
             )
             self._sleep(wait)
