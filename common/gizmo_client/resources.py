@@ -52,13 +52,14 @@ class Scenes(GeneratedSceneCalls):
     def get(self, scene_id: str, include_record: bool = False) -> Scene:
         """The scene with its placements. Jobs generation: a `GeneratedScene`, whose placements
         (`assets`) are filled only with `include_record=True`; the alpha generation always
-        includes them and ignores the flag."""
+        includes them and ignores the flag.
+        (Conditional: a service that sends an `ETag` answers an unchanged scene with 304, and the
+        object returned last time is returned again, so treat scenes as read-only.)"""
         path = f"/scenes/{quote_id(scene_id)}"
         if self.generation is ALPHA:
-            return Scene.model_validate(self._t.request("GET", path))
+            return self._t.get_parsed(path, Scene.model_validate)
         params = {"include_record": "true"} if include_record else None
-        body = self._t.request("GET", path, params=params)
-        return GeneratedScene.model_validate(body.get("scene", body))
+        return self._t.get_parsed(path, _generated_scene, params=params)
 
     def list(self, limit: int = 20, offset: int = 0) -> Page[SceneSummary]:
         return self._page(self._summary_model(), limit, offset)
@@ -90,6 +91,10 @@ class Scenes(GeneratedSceneCalls):
         """An alpha export link; the jobs generation answers with the ZIP (`export_zip`)."""
         self._require(ALPHA, "export", "scenes.export_zip(scene_id, format, dest)")
         return self._export_link(f"/scenes/{quote_id(scene_id)}/export", format)
+
+
+def _generated_scene(body: Any) -> GeneratedScene:
+    return GeneratedScene.model_validate(body.get("scene", body))
 
 
 class Assets(GeneratedAssetCalls):

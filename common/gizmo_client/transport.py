@@ -8,6 +8,8 @@ never ran (429, connect timeout). A keyed write whose answer was lost after it w
 connection, read timeout, a gateway's 502/504) may have taken effect: only a replay of its key
 can tell, so it gets the longer budget `max_recovery_retries` rather than reporting a failure
 that was in fact a success.
+Reads may be conditional (`get_parsed`): a resource answered with an `ETag` is asked for again
+with `If-None-Match`, and a 304 returns the object parsed last time (cheap polling).
 The API key is attached per request to the API base URL only. Success bodies in the newer
 generation's `{"ok": true, ...}` envelope are unwrapped here, the one place that sees them all.
 """
@@ -18,11 +20,13 @@ import email.utils
 import hashlib
 import logging
 import random
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import urllib3
@@ -41,6 +45,10 @@ from .redaction import install_log_redaction
 __all__ = ["USER_AGENT", "RetryPolicy", "Transport", "unwrap"]
 
 logger = logging.getLogger("gizmo_client")
+
+T = TypeVar("T")
+#: How many conditional answers (ETag and parsed object) a transport remembers, least recent out.
+CONDITIONAL_ENTRIES = 256
 
 USER_AGENT = f"gizmo-sim/{__version__} (python-requests/{requests.__version__})"
 Timeout = tuple[float, float]
@@ -139,6 +147,8 @@ class Transport:
         self._session = session or requests.Session()
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         install_log_redaction()
+        self._validators: OrderedDict[tuple[str, str], tuple[str, object]] = OrderedDict()
+        self._validators_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key='***')"
@@ -168,6 +178,35 @@ class Transport:
         )
         with response:
             return self._decode(response, method, path)
+
+    def get_parsed(
+        self, path: str, parse: Callable[[Any], T], *, params: Mapping[str, Any] | None = None
+    ) -> T:
+        """GET `path` and `parse` its body; conditional when an earlier answer had an `ETag`:
+        then a 304 returns that earlier parsed object itself (unparsed; treat it as read-only).
+        A service without ETags gets plain GETs."""
+        key = (path, f"{getattr(parse, '__qualname__', parse)} {sorted((params or {}).items())}")
+        with self._validators_lock:
+            known = self._validators.get(key)
+        headers = {"If-None-Match": known[0]} if known is not None else None
+        response = self.open("GET", path, params=params, headers=headers)
+        with response:
+            if response.status_code == 304 and known is not None:
+                with self._validators_lock:
+                    self._validators[key] = known
+                    self._validators.move_to_end(key)
+                return known[1]  # type: ignore[return-value]  # stored by this call's `parse`
+            parsed = parse(self._decode(response, "GET", path))
+            etag = response.headers.get("ETag")
+        with self._validators_lock:
+            if etag:
+                self._validators[key] = (etag, parsed)
+                self._validators.move_to_end(key)
+                while len(self._validators) > CONDITIONAL_ENTRIES:
+                    self._validators.popitem(last=False)
+            else:
+                self._validators.pop(key, None)
+        return parsed
 
     def open(
         self,
