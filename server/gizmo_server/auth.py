@@ -50,11 +50,15 @@ def parse_bearer(authorization: str | None) -> str | None:
 
 
 class Accounts:
-    """Maps keys to account ids; accounts are never deleted, so lookups are cached."""
+    """Maps keys to account ids, all held in memory (loaded at start, added by `register`).
+
+    `resolve` runs on the event loop, so it must never wait for the database (a request's unit
+    of work may hold it; see `Store.unit`).
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, str] = dict(store.account_keys())
         self._lock = threading.Lock()
 
     def register(self, key: str) -> str:
@@ -72,10 +76,4 @@ class Accounts:
             return None
         digest = hash_key(key)
         with self._lock:
-            account = self._cache.get(digest)
-        if account is None:
-            account = self._store.account_for_key(digest)
-            if account is not None:
-                with self._lock:
-                    self._cache[digest] = account
-        return account
+            return self._cache.get(digest)

@@ -8,6 +8,10 @@ corrupted:
 - `500`, `503`, `429`: answered *before* the handler runs; nothing happened, so a retry is safe.
 - `502`, `reset`: the handler runs and commits, then the answer is lost: a 502 envelope (a gateway
   that lost the upstream reply) or a TCP reset. This is the case `Idempotency-Key` exists for.
+- `reset_after_commit`: only on writes (POST, PATCH, PUT, DELETE) that succeeded: the handler
+  ran and its writes (and Idempotency-Key record) are committed, then the connection is reset
+  instead of answering. Every hit is a committed write whose answer was lost, the case a client's
+  recovery (retry with the same key, or look the result up) must handle.
 - `slow`: the request is delayed by `slow_seconds` before it is handled.
 - `truncate_download`: `Content-Length` announces the whole file, the body stops half-way and the
   connection closes (a dropped transfer). `corrupt_download`: one byte in the middle is flipped,
@@ -43,7 +47,7 @@ __all__ = ["FAULT_HEADER", "KINDS", "FaultMiddleware", "Faults", "parse_spec"]
 Site = Literal["request", "download", "generation", "export", "job", "stream"]
 
 _SITES: dict[Site, tuple[str, ...]] = {
-    "request": ("500", "502", "503", "429", "reset", "slow"),
+    "request": ("500", "502", "503", "429", "reset", "reset_after_commit", "slow"),
     "download": ("truncate_download", "corrupt_download"),
     "generation": ("generation_failed",),
     "export": ("export_not_ready", "unsafe_zip"),
@@ -140,6 +144,27 @@ def _injected(kind: str) -> ApiError:
     return error
 
 
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+class _Held:
+    """A `send` that holds the answer back until `release` (or forever, when it is dropped)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 0
+        self.messages: list[Message] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        self.messages.append(message)
+
+    async def release(self) -> None:
+        for message in self.messages:
+            await self.send(message)
+
+
 async def _discard(message: Message) -> None:
     """A `send` that throws the handler's answer away (it is "lost on the way")."""
 
@@ -206,6 +231,14 @@ class FaultMiddleware:
                 await drop_connection(scope, receive, reset=True)
             else:
                 await _injected(kind).response()(scope, receive, send)
+            return
+        if kind == "reset_after_commit" and scope["method"] in _WRITES:
+            answer = _Held(send)
+            await self.app(scope, receive, answer)
+            if 200 <= answer.status < 300:
+                await drop_connection(scope, receive, reset=True)
+            else:
+                await answer.release()
             return
         if kind == "slow":
             await asyncio.sleep(self.faults.slow_seconds)

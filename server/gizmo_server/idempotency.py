@@ -5,12 +5,19 @@ is harmless, and a client that retries after waiting (an asset becoming ready) g
 rather than a replayed error. The same key with a different request (method, path or body) answers
 400 `idempotency_key_reused` instead of replaying an answer to another question. Requests with the
 same key run one at a time, so two concurrent retries cannot both create.
+
+The request's writes and its record commit in one transaction (`Store.unit`): a server killed
+after the handler ran but before the answer was recorded has written nothing, so the retry
+creates exactly once. `GIZMO_SERVER_PAUSE_BEFORE_COMMIT=SECONDS` (a test hook, off unless set)
+pauses at that point, after logging that it did, so a test can kill the process there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
 import weakref
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +34,9 @@ __all__ = ["MAX_AGE_SECONDS", "IdempotencyMiddleware"]
 
 MAX_AGE_SECONDS = 24 * 3600.0
 MAX_KEY_LENGTH = 255
+PAUSE_ENV = "GIZMO_SERVER_PAUSE_BEFORE_COMMIT"
+
+logger = logging.getLogger("gizmo_server")
 
 
 class IdempotencyMiddleware:
@@ -69,14 +79,16 @@ class IdempotencyMiddleware:
                 self.store.get_idempotent, account, key, MAX_AGE_SECONDS
             )
             if stored is None:
-                start, body = await self._run(scope, receive)
-                if 200 <= start["status"] < 300:
-                    record = IdempotentResponse(
-                        fingerprint, start["status"], _content_type(start), body
-                    )
-                    await run_in_threadpool(
-                        self.store.put_idempotent, account, key, record, MAX_AGE_SECONDS
-                    )
+                with self.store.unit() as unit:
+                    start, body = await self._run(scope, receive)
+                    record = None
+                    if 200 <= start["status"] < 300:
+                        answer = IdempotentResponse(
+                            fingerprint, start["status"], _content_type(start), body
+                        )
+                        record = (account, key, answer, MAX_AGE_SECONDS)
+                    await _pause_before_commit()
+                    await run_in_threadpool(self.store.finish_unit, unit, record)
                 await send(start)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return
@@ -106,6 +118,13 @@ class IdempotencyMiddleware:
 
         await self.app(scope, receive, collect)
         return start, b"".join(chunks)
+
+
+async def _pause_before_commit() -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        logger.warning("%s: pausing %s s before committing a request", PAUSE_ENV, seconds)
+        await asyncio.sleep(float(seconds))
 
 
 def _content_type(start: Message) -> str:

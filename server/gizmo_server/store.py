@@ -3,6 +3,12 @@
 One connection guarded by a lock: every call is a short transaction, so serialising them costs
 little and makes concurrent writers (20 threads adding placements to one scene) trivially safe.
 Each write runs in `BEGIN IMMEDIATE ... COMMIT`; a failure rolls back, nothing is half-written.
+
+A request with an `Idempotency-Key` runs as one `unit` instead: its writes and its idempotency
+record commit in one transaction (`finish_unit`), so a crash between them cannot leave data
+written without the record that makes the client's retry a replay. The unit holds the lock from
+its first write to its end, across the threads the request runs on, so the lock is owned by the
+unit (a context variable) rather than by a thread.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,7 @@ __all__ = [
     "PlacementRow",
     "SceneRow",
     "Store",
+    "Unit",
 ]
 
 _SCHEMA = """
@@ -128,6 +136,52 @@ class IdempotentResponse:
     body: bytes
 
 
+class Unit:
+    """One request's writes, committed together with its idempotency record."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.open = False  # a transaction is running and the unit holds the store's lock
+
+
+_UNIT: ContextVar[Unit | None] = ContextVar("gizmo_store_unit", default=None)
+
+
+class _UnitLock:
+    """A reentrant lock owned by the current unit if there is one, else by the thread."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: object = None
+        self._depth = 0
+
+    @staticmethod
+    def _me() -> object:
+        unit = _UNIT.get()
+        return unit if unit is not None else threading.get_ident()
+
+    def acquire(self) -> None:
+        me = self._me()
+        with self._cond:
+            while self._owner is not None and self._owner != me:
+                self._cond.wait()
+            self._owner = me
+            self._depth += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 def _asset(row: Row) -> AssetRow:
     asset_id, account_id, name, prompt, tags, status, error, export_formats, created_at = row
     return AssetRow(
@@ -165,7 +219,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = _UnitLock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -180,7 +234,26 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+        """A write transaction: committed on success, rolled back on any error.
+
+        Inside a unit it is a savepoint of the unit's transaction, committed by `finish_unit`.
+        """
+        unit = _UNIT.get()
+        if unit is not None and unit.store is self:
+            with self._lock:
+                if not unit.open:
+                    self._lock.acquire()  # held until finish_unit
+                    self._db.execute("BEGIN IMMEDIATE")
+                    unit.open = True
+                self._db.execute("SAVEPOINT write")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK TO write")
+                    self._db.execute("RELEASE write")
+                    raise
+                self._db.execute("RELEASE write")
+            return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -189,6 +262,46 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """Run the writes of the current context (threads it starts included) as one unit.
+
+        Call `finish_unit` before leaving to commit; leaving without it rolls back.
+        """
+        unit = Unit(self)
+        token = _UNIT.set(unit)
+        try:
+            yield unit
+        finally:
+            if unit.open:
+                self._end(unit, commit=False)
+            _UNIT.reset(token)
+
+    def finish_unit(
+        self, unit: Unit, record: tuple[str, str, IdempotentResponse, float] | None
+    ) -> None:
+        """Commit the unit's writes with `record` (account, key, answer, max age) or, with
+        None (the request failed), roll them back."""
+        if record is None:
+            if unit.open:
+                self._end(unit, commit=False)
+            return
+        token = _UNIT.set(unit)
+        try:
+            self.put_idempotent(*record)
+            self._end(unit, commit=True)
+        finally:
+            _UNIT.reset(token)
+
+    def _end(self, unit: Unit, *, commit: bool) -> None:
+        token = _UNIT.set(unit)
+        try:
+            self._db.execute("COMMIT" if commit else "ROLLBACK")
+            unit.open = False
+            self._lock.release()
+        finally:
+            _UNIT.reset(token)
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         with self._lock:
@@ -222,9 +335,9 @@ class Store:
             ).fetchone()[0]
         return account
 
-    def account_for_key(self, key_sha256: str) -> str | None:
-        rows = self._read("SELECT id FROM accounts WHERE key_sha256 = ?", (key_sha256,))
-        return rows[0][0] if rows else None
+    def account_keys(self) -> list[tuple[str, str]]:
+        """Every (key hash, account id)."""
+        return [(row[0], row[1]) for row in self._read("SELECT key_sha256, id FROM accounts")]
 
     def account_count(self) -> int:
         count: int = self._read("SELECT COUNT(*) FROM accounts")[0][0]

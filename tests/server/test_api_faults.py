@@ -91,6 +91,21 @@ def test_reset_drops_the_connection_after_the_commit(faulty: LocalServer, api: A
     assert _scene_count(faulty, api) == before + 1
 
 
+def test_reset_after_commit_loses_only_committed_writes(faulty: LocalServer, api: Api) -> None:
+    before = _scene_count(faulty, api)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    faulty.configure_faults("reset_after_commit:1.0")
+    with pytest.raises(requests.ConnectionError):
+        api.post("/scenes", {"name": "lost answer"}, headers=key)
+    assert api.get("/scenes").status_code == 200  # reads are answered
+    assert_error(api.post("/scenes", {"name": ""}), 400, "invalid_field")  # failures too
+    faulty.configure_faults(None)
+    assert _scene_count(faulty, api) == before + 1
+    replay = api.post("/scenes", {"name": "lost answer"}, headers=key)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert _scene_count(faulty, api) == before + 1
+
+
 def test_slow_delays_the_answer(faulty: LocalServer, api: Api) -> None:
     faulty.configure_faults("slow:1.0")
     started = time.monotonic()
@@ -210,7 +225,7 @@ def test_fault_specs_are_validated_with_clear_messages() -> None:
     assert parse_spec("500:0.1, reset:0.05,,slow:0.5") == {"500": 0.1, "reset": 0.05, "slow": 0.5}
     assert parse_spec(None) == {} and parse_spec("") == {}
     assert set(KINDS) == {
-        "500", "502", "503", "429", "reset", "slow",
+        "500", "502", "503", "429", "reset", "reset_after_commit", "slow",
         "truncate_download", "corrupt_download", "generation_failed", "export_not_ready",
         "unsafe_zip", "job_failed", "sse_drop",
     }  # fmt: skip
