@@ -110,6 +110,21 @@ def test_joint_velocity_limits_match_urdf_and_armature_matches_mjcf(
         assert armature == pytest.approx(model.dof_armature[mj.dofadr[0]], rel=1e-6, abs=1e-12)
 
 
+@pytest.mark.parametrize("key", ["conveyor", "mobile"])
+def test_mjcf_velocity_drives_are_limited_to_the_urdf_velocity(key: str, tmp_path: Path) -> None:
+    """MuJoCo has no joint speed limit; where the MJCF says one (a velocity drive's control
+    range) it is the URDF's, as USD's maxJointVelocity is."""
+    _stage, model, urdf = exports(key, tmp_path)
+    limits = {j.get("name"): j.find("limit") for j in urdf.iter("joint")}
+    velocity_drives = [a for a in range(model.nu) if model.actuator_biasprm[a, 1] == 0]
+    assert velocity_drives
+    for act in velocity_drives:
+        joint = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, model.actuator_trnid[act, 0])
+        limit = limits[joint.split("__", 1)[1]]
+        assert limit is not None
+        assert model.actuator_ctrlrange[act, 1] == pytest.approx(float(limit.get("velocity", "")))
+
+
 def test_the_arm_has_armature_somewhere(tmp_path: Path) -> None:
     """Guard: the armature comparison above must not compare zeros only."""
     _stage, model, _urdf = exports("arm", tmp_path)
