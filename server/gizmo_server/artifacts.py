@@ -1,6 +1,7 @@
 """Exported files: rendered once per scene state, stored by content hash, served by signed link.
 
-Files live under `<data dir>/files/<sha256[:2]>/<sha256>`, written atomically, never twice. A
+Files live under `<data dir>/files/<sha256[:2]>/<sha256>`, written atomically, never twice,
+private to the server's user (folders 0700; `mkstemp` makes the files 0600). A
 per-process cache maps "what was rendered" (scene id and name, every placement's asset and pose,
 the format) to the stored file, so exporting an unchanged scene again skips rendering. The cache is
 deliberately not persisted: a new server version may render differently.
@@ -23,6 +24,7 @@ from pathlib import Path
 from . import exports
 from .ids import timestamp
 from .links import LinkSigner
+from .private import DIR_MODE, private_dir
 from .rotation import Quaternion
 from .store import AssetRow, DownloadRow, PlacementRow, SceneRow, Store
 
@@ -47,7 +49,7 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -56,7 +58,7 @@ class BlobStore:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self.path(sha256)
         if not target.exists():
-            target.parent.mkdir(exist_ok=True)
+            target.parent.mkdir(mode=DIR_MODE, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             try:
                 with os.fdopen(fd, "wb") as out:

@@ -6,6 +6,7 @@ Both the `gizmo-server` command and `LocalServer` build a `Service`, hand it to
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +15,14 @@ from .auth import Accounts
 from .faults import Faults
 from .gen2.runtime import Gen2Runtime, Gen2Settings
 from .links import LinkSigner
+from .private import private_file, secure
 from .ratelimit import TokenBuckets
 from .store import Store
 from .worker import GenerationWorker
 
 __all__ = ["Service", "Settings"]
+
+logger = logging.getLogger("gizmo_server")
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class Settings:
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        exposed = secure(settings.data_dir)
+        private_file(settings.data_dir / "gizmo.sqlite3")
         self.faults = Faults(settings.faults, settings.fault_seed, settings.slow_seconds)
         self.buckets = (
             TokenBuckets(settings.rate_limit_writes)
@@ -47,6 +52,14 @@ class Service:
         )
         self.store = Store(settings.data_dir / "gizmo.sqlite3")
         try:
+            if exposed:
+                self.store.replace_secret()
+                logger.warning(
+                    "the data directory %s was readable by other users: it is now private (0700, "
+                    "files 0600) and the link-signing secret is new, so download links given "
+                    "before no longer work",
+                    settings.data_dir,
+                )
             self.accounts = Accounts(self.store)
             links = LinkSigner(self.store.secret(), settings.link_ttl)
             self.artifacts = Artifacts(

@@ -321,6 +321,11 @@ class Store:
             ).fetchone()[0]
         return value
 
+    def replace_secret(self) -> None:
+        """Forget the link-signing secret (it may have been read); `secret` makes a new one."""
+        with self._tx() as db:
+            db.execute("DELETE FROM meta WHERE key = 'link_secret'")
+
     # -- accounts -----------------------------------------------------------------------------
 
     def ensure_account(self, key_sha256: str) -> str:
