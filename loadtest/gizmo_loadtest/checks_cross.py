@@ -68,6 +68,7 @@ def _check_physics(
     stage = Usd.Stage.Open(str(usd_path))
     result.findings += _time_step(stage, model)
     prefixes = _mjcf_prefixes(model)
+    speed_limits = _mjcf_velocity_limits(model)
     friction: list[Finding] = []
     velocity: list[Finding] = []
     colliders = joints = 0
@@ -84,7 +85,7 @@ def _check_physics(
                     friction += _friction(prim, float(model.geom_friction[geom][0]), label)
             elif prim.IsA(UsdPhysics.Joint) and not prim.IsA(UsdPhysics.FixedJoint):
                 joint = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, prefix + prim.GetName())
-                limit = _mjcf_velocity_limit(model, joint) if joint >= 0 else None
+                limit = speed_limits.get(joint)
                 if limit is not None:
                     joints += 1
                     velocity += _velocity(prim, limit, label)
@@ -177,17 +178,15 @@ def _friction(prim: Usd.Prim, mjcf: float, label: str) -> list[Finding]:
     return found
 
 
-def _mjcf_velocity_limit(model: mujoco.MjModel, joint: int) -> float | None:
-    """The joint's speed limit in the MJCF: its velocity actuator's control range, if any."""
+def _mjcf_velocity_limits(model: mujoco.MjModel) -> dict[int, float]:
+    """Joint id -> its speed limit in the MJCF: its velocity actuator's control range."""
+    limits = {}
     for act in range(model.nu):
-        on_joint = (
-            model.actuator_trntype[act] == mujoco.mjtTrn.mjTRN_JOINT
-            and model.actuator_trnid[act, 0] == joint
-        )
+        on_joint = model.actuator_trntype[act] == mujoco.mjtTrn.mjTRN_JOINT
         velocity_servo = model.actuator_biasprm[act, 1] == 0 and model.actuator_biasprm[act, 2] < 0
         if on_joint and velocity_servo and model.actuator_ctrllimited[act]:
-            return float(model.actuator_ctrlrange[act, 1])
-    return None
+            limits[int(model.actuator_trnid[act, 0])] = float(model.actuator_ctrlrange[act, 1])
+    return limits
 
 
 def _velocity(prim: Usd.Prim, mjcf: float, label: str) -> list[Finding]:
