@@ -7,6 +7,7 @@ run says why in the page (`<!-- not run: REASON -->`).
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -17,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.walkthrough import RUN_LANGUAGES, SERVER_LINE, Block, Session, blocks, commands
+from gizmo_client.cli import build_parser
+from tests.docs.walkthrough import (
+    RUN_LANGUAGES,
+    SERVER_LINE,
+    Block,
+    Session,
+    blocks,
+    commands,
+    synopsis,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["README.md", "docs/api.md"]
@@ -154,3 +164,35 @@ def test_rules_refuse_what_they_cannot_place(tmp_path: Path) -> None:
     assert session.rewrite("gizmo jobs watch JOB_ID") == "gizmo jobs watch job_cccc3"
     assert session.rewrite("curl http://127.0.0.1:8000/v1") == "curl http://127.0.0.1:1234/v1"
     assert session.rewrite("gizmo-mujoco view scn_...").endswith("--headless --steps 100")
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-parsers of `parser` by name (none for a leaf command)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_cli_synopsis_matches_the_parser() -> None:
+    """Every command and option of the README's CLI synopsis exists in `gizmo`'s parser."""
+    commands = subcommands(build_parser())
+    groups = {name for name, sub in commands.items() if subcommands(sub)}
+    shown = [
+        entry
+        for block in walked_blocks()
+        if block.not_run == "a synopsis, not commands"
+        for entry in synopsis(block, groups)
+    ]
+    assert len(shown) >= 25, shown
+    wrong: list[str] = []
+    for path, options in shown:
+        command = commands.get(path[0])
+        if command is not None and len(path) == 2:
+            command = subcommands(command).get(path[1])
+        if command is None:
+            wrong.append(f"no command `gizmo {' '.join(path)}`")
+            continue
+        known = {option for action in command._actions for option in action.option_strings}
+        wrong += [f"`gizmo {' '.join(path)}` has no {o}" for o in options if o not in known]
+    assert not wrong, wrong

@@ -135,3 +135,36 @@ class Session:
                 seen = placeholder.found.search(stderr)
             if seen is not None:
                 self.ids[kind] = seen[1]
+
+
+def split_top(text: str, separator: str = " | ") -> list[str]:
+    """`text` split at `separator` outside brackets (`[--a X | --b Y]` stays whole)."""
+    parts, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        depth += {"[": 1, "]": -1}.get(text[index], 0)
+        if depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index].strip())
+            start = index = index + len(separator)
+            continue
+        index += 1
+    return [*parts, text[start:].strip()]
+
+
+def synopsis(block: Block, groups: set[str]) -> list[tuple[list[str], list[str]]]:
+    """A CLI synopsis block as (command path, options shown) pairs. A line is
+    `gizmo [GROUP] CMD ... | CMD ...`; each alternative after the first is a command of the
+    same group; a trailing `(note)` is dropped."""
+    found: list[tuple[list[str], list[str]]] = []
+    for line in block.text.splitlines():
+        words = re.sub(r"\s+\([^)]*\)\s*$", "", line).split(maxsplit=1)
+        if not words or words[0] != "gizmo":
+            continue
+        alternatives = split_top(words[1])
+        group = alternatives[0].split()[0] if alternatives[0].split()[0] in groups else None
+        for position, alternative in enumerate(alternatives):
+            names = alternative.split()
+            if group is not None and position == 0:
+                names = names[1:]
+            path = [group, names[0]] if group else [names[0]]
+            found.append((path, re.findall(r"(?<![\w-])(-{1,2}[a-z][a-z-]*)", alternative)))
+    return found
