@@ -10,12 +10,14 @@ from __future__ import annotations
 # every other `gizmo` command starts fast and works where the simulators are not installed.
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from gizmo_client import GizmoClient
 from gizmo_client.config import resolve_settings
 
 from .fetch import LoadtestInputError, Target, local_target, read_scene_json, select_scenes
@@ -125,7 +127,11 @@ def _offline(args: argparse.Namespace, options: CheckOptions) -> Report:
 
 
 def _hosted(args: argparse.Namespace) -> bool:
-    return bool(args.hosted or getattr(args, "api_key", None) or getattr(args, "base_url", None))
+    """An account was named: by option, or by the environment (the embedded demo server is
+    only the default when nothing points anywhere)."""
+    given = (getattr(args, "api_key", None), getattr(args, "base_url", None))
+    from_env = (os.environ.get("GIZMO_API_KEY"), os.environ.get("GIZMO_BASE_URL"))
+    return bool(args.hosted or any(given) or any(from_env))
 
 
 @contextmanager
@@ -144,6 +150,7 @@ def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
     scene_ids, match = target_filters(args)
     with _target(args) as target:
         with target.client() as client:
+            _print_target(args, target, client)
             scenes = select_scenes(client, scene_ids, match)
         if not scenes:
             what = f"no scene name contains {match!r}" if match else "the account has no scenes"
@@ -165,6 +172,17 @@ def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
             on_result=progress,
             ray=ray_address(args),
         )
+
+
+def _print_target(args: argparse.Namespace, target: Target, client: GizmoClient) -> None:
+    """Say first what is being tested, so a run against the wrong account is seen at once."""
+    if args.json:
+        return
+    if target.label is not None:
+        print(f"Target: {target.label}", file=sys.stderr)
+        return
+    generation = client.api_generation.value
+    print(f"Target: {target.base_url} ({generation} API generation)", file=sys.stderr)
 
 
 def _progress(args: argparse.Namespace, done: int, total: int, result: SceneResult) -> None:

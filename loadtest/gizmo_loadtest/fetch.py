@@ -20,6 +20,7 @@ from gizmo_client.models import Scene, SceneSummary
 from .findings import MJCF, USD
 
 __all__ = [
+    "EMBEDDED",
     "LoadtestInputError",
     "Target",
     "detect_format",
@@ -28,6 +29,8 @@ __all__ = [
     "select_scenes",
     "unpack_export",
 ]
+
+EMBEDDED = "embedded demo server"
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
 MJCF_SUFFIXES = (".xml", ".mjcf")
@@ -44,6 +47,12 @@ class Target:
     base_url: str
     api_key: str = field(repr=False)
     cache_dir: Path | None = None
+    label: str | None = None
+    """What reports call it instead of the URL (the embedded server's port means nothing)."""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.base_url
 
     def client(self) -> GizmoClient:
         return GizmoClient(api_key=self.api_key, base_url=self.base_url, cache_dir=self.cache_dir)
@@ -59,7 +68,7 @@ def local_target() -> Iterator[Target]:
         LocalServer(demo=True) as server,
         tempfile.TemporaryDirectory(prefix="gizmo-loadtest-cache-") as cache,
     ):
-        yield Target(server.base_url, server.api_key, Path(cache))
+        yield Target(server.base_url, server.api_key, Path(cache), EMBEDDED)
 
 
 def select_scenes(

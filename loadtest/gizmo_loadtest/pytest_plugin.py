@@ -98,7 +98,7 @@ class _State:
         if self.worker_input is not None:
             given = self.worker_input[_TARGET_KEY]
             cache = Path(given["cache_dir"]) if given["cache_dir"] else None
-            self.target = Target(given["base_url"], given["api_key"], cache)
+            self.target = Target(given["base_url"], given["api_key"], cache, given["label"])
         elif self.config.getoption("gizmo_loadtest_hosted"):
             try:
                 settings = resolve_settings()
@@ -113,7 +113,12 @@ class _State:
         """What an xdist worker needs to reach the same account (and cache) as the controller."""
         target = self.resolve_target()
         cache = str(target.cache_dir) if target.cache_dir is not None else None
-        return {"base_url": target.base_url, "api_key": target.api_key, "cache_dir": cache}
+        return {
+            "base_url": target.base_url,
+            "api_key": target.api_key,
+            "cache_dir": cache,
+            "label": target.label,
+        }
 
     def collect(self, session: pytest.Session) -> list[pytest.Item]:
         from gizmo_client.errors import GizmoError
@@ -137,7 +142,7 @@ class _State:
         except GizmoError as exc:
             raise pytest.UsageError(f"gizmo loadtest: {exc}") from exc
         self.checks = self._stack.enter_context(Checks(engine, self.options.formats))
-        self.report = new_report(target.base_url, self.options, engine.workers, engine.description)
+        self.report = new_report(target.name, self.options, engine.workers, engine.description)
         formats = list(self.options.formats)
         if len(formats) > 1:
             formats.append(CROSS)
@@ -189,7 +194,7 @@ class _State:
             from .runner import new_report
 
             workers = int(self.config.getoption("numprocesses") or 1)
-            target = self.resolve_target().base_url
+            target = self.resolve_target().name
             self.report = new_report(
                 target, self.options, workers, f"pytest-xdist, {workers} workers"
             )

@@ -161,7 +161,7 @@ def run(
     `auto` or `local`); `on_result` sees each result as it finishes. The report lists the
     scenes in the given order."""
     engine = make_engine(target, options, artifacts, workers, ray)
-    report = new_report(target.base_url, options, engine.workers, engine.description)
+    report = new_report(target.name, options, engine.workers, engine.description)
     with Checks(engine, options.formats) as checks:
         checks.submit(scene_ids)
         done: dict[str, SceneResult] = {}

@@ -41,9 +41,11 @@ def test_demo_account_passes_end_to_end_with_two_workers(tmp_path: Path) -> None
         timeout=240,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr.splitlines()[0] == "Target: embedded demo server"
     assert "9 passed, 0 failed, 0 skipped" in done.stdout
     report = json.loads((artifacts / "loadtest" / "report.json").read_text())
     assert report["passed"] is True
+    assert report["target"] == "embedded demo server"
     assert report["workers"] == 2 and report["scenes_per_minute"] > 0
     assert {s["name"] for s in report["scenes"]} == {
         "Warehouse Workcell Alpha",
@@ -236,3 +238,29 @@ def test_ray_option_without_ray_installed_is_one_clear_line(tmp_path: Path) -> N
     assert "--ray needs Ray, which is not installed here" in done.stderr
     assert "pip install 'gizmo-sim[distributed]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_environments_jobs_account_is_tested_and_named_first(
+    local_server: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13.2: GIZMO_BASE_URL/GIZMO_API_KEY exported with the jobs demo key, no --hosted:
+    that account's newer-generation scene is checked, not a private embedded server's."""
+    monkeypatch.setenv("GIZMO_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setenv("GIZMO_BASE_URL", local_server.base_url)
+    monkeypatch.setenv("GIZMO_API_KEY", local_server.gen2_api_key)
+    with local_server.client(api_key=local_server.gen2_api_key, cache_dir=tmp_path) as client:
+        scene = next(iter(client.scenes.iter_all()))
+    art = tmp_path / "art"
+    code = main(["loadtest", "--scene", scene.id, "--no-thumbnails", "--artifacts", str(art)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    first = captured.err.splitlines()[0]
+    assert first == f"Target: {local_server.base_url} (jobs API generation)"
+    assert local_server.gen2_api_key not in captured.out + captured.err
+    report = json.loads((art / "report.json").read_text())
+    assert report["target"] == local_server.base_url
+    assert [s["name"] for s in report["scenes"]] == [scene.name]
+    assert report["passed"] is True
