@@ -197,3 +197,14 @@ def test_cli_synopsis_matches_the_parser() -> None:
         known = {option for action in command._actions for option in action.option_strings}
         wrong += [f"`gizmo {' '.join(path)}` has no {o}" for o in options if o not in known]
     assert not wrong, wrong
+
+
+def test_relative_links_point_at_files() -> None:
+    """A link of a walked page to another file of the repository points at one that exists."""
+    broken = [
+        f"{page}: {target}"
+        for page in PAGES
+        for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", (ROOT / page).read_text())
+        if "://" not in target and not (ROOT / page).parent.joinpath(target).exists()
+    ]
+    assert not broken, broken
