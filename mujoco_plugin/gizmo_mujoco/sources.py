@@ -1,10 +1,10 @@
 """Where a live scene comes from, and how to tell cheaply that it changed.
 
-`SceneSource` asks the API for the scene (one small GET) and compares the placements'
-fingerprint; only a changed fingerprint triggers an export (which the client caches by
-fingerprint). `FileSource` stats a local file and every file MuJoCo says it depends on
-(includes, meshes, textures), and waits until they have been still for a moment so a
-half-written file is never read.
+`SceneSource` asks the API for the scene (one small, conditional GET) and compares its
+fingerprint (the placements' on the alpha generation, the scene's `version` on the jobs one);
+only a changed fingerprint triggers an export (which the client caches by it). `FileSource`
+stats a local file and every file MuJoCo says it depends on (includes, meshes, textures), and
+waits until they have been still for a moment so a half-written file is never read.
 """
 
 from __future__ import annotations
@@ -60,7 +60,14 @@ class SceneSource:
         self.label = f"scene {scene_id}"
 
     def revision(self) -> str | None:
+        """The placements' fingerprint (alpha) or the scene's `version` (jobs generation), from
+        one conditional GET: an unchanged scene is a 304 where the service sends an ETag."""
         return self.client.scenes.get(self.scene_id).fingerprint()
+
+    def wait_for_job(self, job_id: str) -> None:
+        """Block until the job ends, reading its event stream; raises `JobFailedError` if it
+        failed or was cancelled."""
+        self.client.jobs.wait(job_id)
 
     def build(self) -> Build:
         started = time.perf_counter()

@@ -6,6 +6,11 @@ name and swaps, so stepping never waits for the network. A failed reload leaves 
 model running and comes back as an error event, once per broken revision. A source that cannot
 be *asked* (the server is down) is not a failed reload: nothing changed, the model runs on, and
 one log line says so (another when it answers again).
+
+A scene's edit job is followed by its event stream when its id is known (`follow`), so the
+reload starts the moment the job succeeds instead of at the next poll. The API names no running
+job on the scene itself (`GET /scenes/{id}` and `/status` give `pipeline_status`, not a job id),
+so a job started elsewhere is seen by the next poll.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from gizmo_client.errors import GizmoError
 
 from .errors import MjcfLoadError
 from .loading import new_data
-from .sources import Build, Source
+from .sources import Build, SceneSource, Source
 from .transfer import TransferReport, transfer_state
 
 __all__ = ["ReloadEvent", "SceneWatcher"]
@@ -72,6 +77,7 @@ class SceneWatcher:
         self._last_error = ""
         self._unreachable = ""  # the kind of error the last check met; "" while it answers
         self._lock = threading.Lock()
+        self._polling = threading.Lock()  # one poll at a time: the loop's and a follower's
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -109,6 +115,10 @@ class SceneWatcher:
     def poll(self, *, force: bool = False) -> bool:
         """Check the source once; build a changed revision (or every time with `force`) and
         stage it for `apply()`. Returns whether anything (a build or an error) was staged."""
+        with self._polling:
+            return self._poll(force)
+
+    def _poll(self, force: bool) -> bool:
         detected_at = time.monotonic()
         try:
             revision = self.source.revision()
@@ -131,6 +141,29 @@ class SceneWatcher:
             self._staged, self._staged_revision = build, build.revision
             self._detected_at = detected_at
         return True
+
+    def follow(self, job_id: str) -> bool:
+        """Wait for an edit job of the watched scene to end (its event stream), then poll at
+        once; returns whether that staged a reload. A failed or cancelled job is logged and
+        stages nothing (the scene did not change); so is a stream that cannot be followed, and
+        the next poll sees the change anyway."""
+        if not isinstance(self.source, SceneSource):
+            raise TypeError(f"only a scene of the API has jobs, not {self.source.label}")
+        self._require_loaded()
+        try:
+            self.source.wait_for_job(job_id)
+        except GizmoError as exc:
+            logger.warning("job %s: %s", job_id, exc.message.splitlines()[0])
+            return False
+        return not self._stop.is_set() and self.poll()  # stopped meanwhile: nobody applies it
+
+    def follow_in_background(self, job_id: str) -> threading.Thread:
+        """`follow` in a daemon thread (the stream may last minutes on the hosted service)."""
+        thread = threading.Thread(
+            target=self.follow, args=(job_id,), name=f"gizmo-follow-{job_id}", daemon=True
+        )
+        thread.start()
+        return thread
 
     def _lost_contact(self, exc: GizmoError) -> None:
         kind = f"{type(exc).__name__} {getattr(exc, 'status', '')}"  # not the request id

@@ -39,6 +39,33 @@ def workcell(client: GizmoClient, demo_scene: Scene, request: pytest.FixtureRequ
     return copy_scene(client, demo_scene, f"mujoco test {request.node.name}")
 
 
+WAREHOUSE_PROMPT = "a warehouse aisle with shelves, a conveyor and three crates"
+
+
+@pytest.fixture
+def jobs_client(local_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
+    """A client of the jobs generation (the demo's `gzm_k1_` key), for a watcher to poll with."""
+    with local_server.client(api_key=local_server.gen2_api_key, cache_dir=tmp_path / "c1") as c:
+        yield c
+
+
+@pytest.fixture
+def jobs_api(local_server: LocalServer, tmp_path: Path) -> Iterator[GizmoClient]:
+    """A second jobs-generation client for the test's own edits."""
+    with local_server.client(api_key=local_server.gen2_api_key, cache_dir=tmp_path / "c2") as c:
+        yield c
+
+
+@pytest.fixture
+def warehouse(jobs_api: GizmoClient) -> str:
+    """A freshly generated jobs-generation scene of the test's own (shelves, conveyor, crates)."""
+    job = jobs_api.scenes.generate(WAREHOUSE_PROMPT)
+    finished = jobs_api.jobs.wait(job.id, timeout=60)
+    scene_id = finished.result_scene_id or job.scene_id
+    assert scene_id is not None
+    return scene_id
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("GIZMO_ARTIFACTS_DIR", "artifacts")) / "mujoco"
