@@ -8,7 +8,8 @@ visible in the page and cannot be skipped silently.
 A shown command is changed only by these rules, applied in order:
 
 1. ``127.0.0.1:8000`` becomes the test server's address.
-2. ``gizmo-server --demo &`` is the test's own ``gizmo-server --demo`` (already running).
+2. ``gizmo-server --demo &`` is the test's own ``gizmo-server --demo``, already running on a free
+   port, with ``--job-seconds 0.2`` so that generation jobs take a fifth of a second.
 3. ``export NAME=VALUE`` sets NAME for every later command and snippet.
 4. A placeholder becomes an id an earlier command printed (PLACEHOLDERS): the first id of its
    kind in the output of the latest command that printed one.
