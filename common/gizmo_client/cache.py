@@ -41,6 +41,17 @@ _WORK_LOCK = re.compile(r"^\.work-([0-9a-f]{8,64})\.lock$")
 UNLOCKED_STALE_SECONDS = 3600.0
 
 
+#: A lock file without its folder is left alone this long (its owner may be about to make it).
+LOCK_GRACE_SECONDS = 60.0
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
 def _lock_path(parent: Path, token: str) -> Path:
     return parent / f".work-{token}.lock"
 
@@ -193,11 +204,7 @@ class ExportCache:
                 path = parent / name
                 if match.group(1) in tokens:
                     continue  # judged below, under its lock
-                try:
-                    age = time.time() - path.stat().st_mtime
-                except FileNotFoundError:
-                    continue
-                if age > UNLOCKED_STALE_SECONDS:
+                if _age(path) > UNLOCKED_STALE_SECONDS:
                     logger.debug("cache: removing unlocked stale %s", path)
                     shutil.rmtree(path, ignore_errors=True)
                 else:
@@ -212,6 +219,8 @@ class ExportCache:
         their size."""
         work = [p for p in parent.glob(f".*-{token}") if _WORK.match(p.name)]
         lock_path = _lock_path(parent, token)
+        if not work and _age(lock_path) < LOCK_GRACE_SECONDS:
+            return 0  # its owner is between taking the lock and making its folder (or done)
         try:
             with FileLock(str(lock_path), timeout=0):
                 for path in work:

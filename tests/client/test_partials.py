@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from gizmo_client import GizmoClient
-from gizmo_client.cache import UNLOCKED_STALE_SECONDS
+from gizmo_client.cache import LOCK_GRACE_SECONDS, UNLOCKED_STALE_SECONDS, ExportCache
 from gizmo_server.embedded import LocalServer
 
 DOWNLOADER = """
@@ -95,8 +95,6 @@ def test_a_live_partial_counts_against_the_limit(local_server: LocalServer, tmp_
 
 
 def test_unlocked_work_folders_are_removed_only_when_old(tmp_path: Path) -> None:
-    from gizmo_client.cache import ExportCache
-
     cache = ExportCache(tmp_path, max_bytes=10**9)
     parent = tmp_path / "scene" / "mjcf"
     old, young = parent / f".tmp-{'a' * 32}", parent / f".tmp-{'b' * 32}"
@@ -107,3 +105,15 @@ def test_unlocked_work_folders_are_removed_only_when_old(tmp_path: Path) -> None
     os.utime(old, (long_ago, long_ago))
     assert cache.evict() == 100  # the young one (maybe a live older client) is counted
     assert not old.exists() and young.exists()
+
+
+def test_a_lock_file_without_its_folder_is_removed_only_after_the_grace(tmp_path: Path) -> None:
+    """Its owner may be between taking the lock and making the folder."""
+    cache = ExportCache(tmp_path, max_bytes=10**9)
+    young, old = tmp_path / f".work-{'c' * 32}.lock", tmp_path / f".work-{'d' * 32}.lock"
+    young.touch()
+    old.touch()
+    long_ago = time.time() - LOCK_GRACE_SECONDS - 5
+    os.utime(old, (long_ago, long_ago))
+    cache.sweep()
+    assert young.exists() and not old.exists()
