@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi import APIRouter, Depends, Header, Query, Request, Security
 from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic_core import to_json
@@ -19,6 +19,7 @@ from . import exports
 from .artifacts import ExportResult, content_type
 from .auth import parse_bearer
 from .errors import ApiError, bad_request, forbidden, not_found, unauthorized
+from .etags import NOT_MODIFIED, etag, matches, not_modified
 from .faults import FAULT_HEADER
 from .schemas import (
     AssetCreate,
@@ -158,14 +159,20 @@ def _owned_asset(service: Service, account: str, asset_id: str) -> AssetRow:
     return asset
 
 
+def _check_owner(owner: str | None, account: str, scene_id: str) -> None:
+    """404 if there is no such scene (`owner` None), 403 if another account owns it."""
+    if owner is None:
+        raise not_found("scene_not_found", f"No scene {scene_id!r}; scene ids start with scn_.")
+    if owner != account:
+        raise forbidden(f"Scene {scene_id!r} belongs to another account.")
+
+
 def _owned_scene(
     service: Service, account: str, scene_id: str
 ) -> tuple[SceneRow, list[PlacementRow]]:
     found = service.store.get_scene_with_placements(scene_id)
-    if found is None:
-        raise not_found("scene_not_found", f"No scene {scene_id!r}; scene ids start with scn_.")
-    if found[0].account_id != account:
-        raise forbidden(f"Scene {scene_id!r} belongs to another account.")
+    _check_owner(found[0].account_id if found else None, account, scene_id)
+    assert found is not None
     return found
 
 
@@ -266,11 +273,24 @@ def list_scenes(
 @router.get(
     "/scenes/{scene_id}",
     response_model=SceneOut,
-    responses=_READ_ERRORS,
-    summary="Get a scene with all its placed assets",
+    responses={**_READ_ERRORS, **NOT_MODIFIED},
+    summary="Get a scene with all its placed assets (ETag; If-None-Match answers 304)",
 )
-def get_scene(scene_id: str, service: ServiceDep, account: AccountDep) -> Response:
-    return _json(_scene_view(*_owned_scene(service, account, scene_id)))
+def get_scene(
+    scene_id: str,
+    service: ServiceDep,
+    account: AccountDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    fingerprint = service.store.scene_fingerprint(scene_id)
+    _check_owner(fingerprint[0] if fingerprint else None, account, scene_id)
+    assert fingerprint is not None
+    tag = etag(scene_id, fingerprint[1])
+    if matches(if_none_match, tag):
+        return not_modified(tag)
+    response = _json(_scene_view(*_owned_scene(service, account, scene_id)))
+    response.headers["ETag"] = tag
+    return response
 
 
 @router.post(

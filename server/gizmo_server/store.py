@@ -469,6 +469,19 @@ class Store:
             )
         return scene, [_placement(row) for row in rows]
 
+    def scene_fingerprint(self, scene_id: str) -> tuple[str, str] | None:
+        """The scene's account and what its answer depends on (placements are append-only and
+        assets keep their names, so the count and last sequence number say what changed)."""
+        rows = self._read(
+            "SELECT s.account_id, s.name, COUNT(p.seq), MAX(p.seq) FROM scenes s "
+            "LEFT JOIN placements p ON p.scene_id = s.id WHERE s.id = ? GROUP BY s.id",
+            (scene_id,),
+        )
+        if not rows:
+            return None
+        account, name, count, last = rows[0]
+        return account, f"{name}\0{count}\0{last}"
+
     def list_scenes(self, account_id: str, limit: int, offset: int) -> tuple[list[SceneRow], int]:
         """One page, newest first (ties broken by id), and the account's total."""
         with self._lock:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from gizmo_server.etags import NOT_MODIFIED, etag, matches, not_modified
+
 from . import archives, catalog
 from .accounts import SCOPES, SERVICE_TOKEN_HEADER, presented_key
 from .errors import Gen2Error, conflict, forbidden, not_found
@@ -82,16 +84,24 @@ Offset = Annotated[int, Query(ge=0, le=10**12)]
 _NOT_FOUND = {"scene": "scene_not_found", "asset": "asset_not_found", "job": "job_not_found"}
 
 
-def _ok(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse({"ok": True, **body}, status_code=status)
+def _ok(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"ok": True, **body}, status_code=status, headers=headers)
+
+
+def _check_owner(owner: str | None, account: Account, kind: Kind, doc_id: str) -> None:
+    """404 if there is no such document (`owner` None), 403 if another account owns it."""
+    if owner is None:
+        raise not_found(_NOT_FOUND[kind], f"No {kind} {doc_id!r} in this account.")
+    if owner != account.id:
+        raise forbidden(f"The {kind} {doc_id!r} belongs to another account.")
 
 
 def _owned(runtime: Gen2Runtime, account: Account, kind: Kind, doc_id: str) -> Doc:
     found = runtime.store.get(kind, doc_id)
-    if found is None:
-        raise not_found(_NOT_FOUND[kind], f"No {kind} {doc_id!r} in this account.")
-    if found[0] != account.id:
-        raise forbidden(f"The {kind} {doc_id!r} belongs to another account.")
+    _check_owner(found[0] if found else None, account, kind, doc_id)
+    assert found is not None
     return found[1]
 
 
@@ -180,13 +190,24 @@ def list_scenes(
 @router.get(
     "/scenes/{scene_id}",
     response_model=SceneEnvelope,
-    summary="Get a scene (include_record adds its objects)",
+    responses=NOT_MODIFIED,
+    summary="Get a scene (include_record adds its objects; ETag, If-None-Match answers 304)",
 )
 def get_scene(
-    scene_id: str, runtime: RuntimeDep, account: AccountDep, include_record: bool = False
-) -> JSONResponse:
+    scene_id: str,
+    runtime: RuntimeDep,
+    account: AccountDep,
+    include_record: bool = False,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    found = runtime.store.fingerprint("scene", scene_id)
+    _check_owner(found[0] if found else None, account, "scene", scene_id)
+    assert found is not None
+    tag = etag(scene_id, found[1], "record" if include_record else "")
+    if matches(if_none_match, tag):
+        return not_modified(tag)
     scene = _owned(runtime, account, "scene", scene_id)
-    return _ok({"scene": scene_view(scene, include_record)})
+    return _ok({"scene": scene_view(scene, include_record)}, headers={"ETag": tag})
 
 
 @router.get(

@@ -8,6 +8,7 @@ a PATCH and a finishing job cannot lose each other's change.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -135,6 +136,15 @@ class Gen2Store:
             "SELECT account_id, doc FROM g2_docs WHERE kind = ? AND id = ?", (kind, doc_id)
         )
         return (rows[0][0], json.loads(rows[0][1])) if rows else None
+
+    def fingerprint(self, kind: Kind, doc_id: str) -> tuple[str, str] | None:
+        """The owning account and the SHA-256 of the stored document (not decoded)."""
+        rows = self._read(
+            "SELECT account_id, doc FROM g2_docs WHERE kind = ? AND id = ?", (kind, doc_id)
+        )
+        if not rows:
+            return None
+        return rows[0][0], hashlib.sha256(rows[0][1].encode()).hexdigest()
 
     def update(self, kind: Kind, doc_id: str, change: Callable[[Doc], Doc | None]) -> Doc | None:
         """Apply `change` to the stored document in one transaction; returns the new document.
