@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from .rotation import Quaternion
 
 __all__ = [
+    "NON_SPACE",
     "ROTATION_TOLERANCE",
     "AssetCreate",
     "AssetList",
@@ -45,7 +46,7 @@ Timestamp = Annotated[
 # prompts and tags are stripped and must keep a character outside it. The pattern tells clients
 # and fuzzers the same rule in the OpenAPI document (it is checked in Python, not by the regex).
 SPACE_CLASS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_NON_SPACE: dict[str, Any] = {"pattern": f"[^{SPACE_CLASS}]"}
+NON_SPACE: dict[str, Any] = {"pattern": f"[^{SPACE_CLASS}]"}
 
 
 def _stripped(value: str) -> str:
@@ -57,16 +58,16 @@ def _stripped(value: str) -> str:
 
 Name = Annotated[
     str,
-    Field(min_length=1, max_length=200, json_schema_extra=_NON_SPACE),
+    Field(min_length=1, max_length=200, json_schema_extra=NON_SPACE),
     AfterValidator(_stripped),
 ]
 Prompt = Annotated[
     str,
-    Field(min_length=1, max_length=4000, json_schema_extra=_NON_SPACE),
+    Field(min_length=1, max_length=4000, json_schema_extra=NON_SPACE),
     AfterValidator(_stripped),
 ]
 Tag = Annotated[
-    str, Field(min_length=1, max_length=64, json_schema_extra=_NON_SPACE), AfterValidator(_stripped)
+    str, Field(min_length=1, max_length=64, json_schema_extra=NON_SPACE), AfterValidator(_stripped)
 ]
 Text = Annotated[str, Field(max_length=4000)]
 Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]

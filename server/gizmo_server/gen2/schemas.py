@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from gizmo_server.schemas import NON_SPACE
+
 __all__ = [
     "ERROR_RESPONSES",
     "AssetGenerate",
@@ -29,7 +31,12 @@ def _stripped(value: str) -> str:
 
 Prompt = Annotated[
     str,
-    Field(min_length=1, max_length=4000, examples=["a robotics lab with two workbenches"]),
+    Field(
+        min_length=1,
+        max_length=4000,
+        examples=["a robotics lab with two workbenches"],
+        json_schema_extra=NON_SPACE,
+    ),
     AfterValidator(_stripped),
 ]
 Pipeline = Literal["auto", "gizmo", "cad"]
@@ -62,9 +69,14 @@ class AssetGenerate(_Request):
 class ScenePatch(_Request):
     """Fields left out (or a null name) stay as they are; `description: null` clears it."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_stripped)] | None = (
-        None
-    )
+    name: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=200, json_schema_extra=NON_SPACE),
+            AfterValidator(_stripped),
+        ]
+        | None
+    ) = None
     description: Annotated[str, Field(max_length=4000)] | None = None
 
     def changes(self) -> dict[str, str | None]:
