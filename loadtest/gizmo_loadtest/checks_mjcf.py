@@ -17,6 +17,7 @@ import gizmo_mujoco
 from gizmo_client.errors import GizmoError
 from gizmo_client.models import Scene
 
+from .checks_assets import mjcf_asset_findings, mjcf_keyframe_findings
 from .findings import MJCF, Finding, FormatResult, Pose
 from .options import CheckOptions
 from .placements import (
@@ -77,6 +78,7 @@ def check_mjcf(
 ) -> FormatResult:
     """Run every MJCF check on `path` (an .xml or a .zip of one); `thumbnail` gets a PNG at t=0."""
     result = FormatResult(MJCF, file=str(path))
+    result.findings += _own_findings(path)
     started = time.perf_counter()
     try:
         model, data = gizmo_mujoco.load_file(path)
@@ -103,7 +105,20 @@ def check_mjcf(
         except GizmoError as exc:
             result.notes.append(f"no thumbnail: {exc.message}")
     _check_stepping(model, data, options.steps, labels, result)
+    for key in range(model.nkey):
+        _check_stepping(model, data, options.steps, labels, result, key)
     return result
+
+
+def _own_findings(path: Path) -> list[Finding]:
+    """Meshes, textures and keyframes of the file as written (before MuJoCo compiles it)."""
+    if path.suffix.lower() == ".zip":
+        return []  # gizmo_mujoco.load_file unpacks it; its load error says what is wrong
+    try:
+        spec = mujoco.MjSpec.from_file(str(path))
+    except ValueError:
+        return []  # not even parseable: the load check reports the line
+    return mjcf_asset_findings(spec, path) + mjcf_keyframe_findings(spec)
 
 
 def _placement_at_line(path: Path, line: int | None, scene: Scene) -> str | None:
@@ -160,10 +175,17 @@ def _check_stepping(
     steps: int,
     labels: dict[int, str],
     result: FormatResult,
+    key: int | None = None,
 ) -> None:
-    """Step `steps` times from t=0: the state must stay finite and MuJoCo must not warn of
-    instability. Stops at the first problem (after it MuJoCo only resets and warns again)."""
-    mujoco.mj_resetData(model, data)
+    """Step `steps` times from t=0 (or from keyframe `key`): the state must stay finite and
+    MuJoCo must not warn of instability. Stops at the first problem (after it MuJoCo only resets
+    and warns again)."""
+    start = "t=0"
+    if key is None:
+        mujoco.mj_resetData(model, data)
+    else:
+        mujoco.mj_resetDataKeyframe(model, data, key)
+        start = f"keyframe {mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_KEY, key) or key!r}"
     started = time.perf_counter()
     step = 0
     for step in range(1, steps + 1):
@@ -174,13 +196,18 @@ def _check_stepping(
             result.findings.append(
                 Finding(
                     "mjcf.unstable",
-                    f"{message} at step {step} of {steps}",
+                    f"{message} at step {step} of {steps} from {start}",
                     placement=_label(model, body, labels) if body is not None else None,
                     where=_body_name(model, body) if body is not None else None,
                 )
             )
             break
-    result.stats.update(steps=step, step_seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if key is None:
+        result.stats.update(steps=step, step_seconds=seconds)
+    else:
+        result.stats["keyframes_stepped"] = int(result.stats.get("keyframes_stepped", 0)) + 1
+        result.stats["step_seconds"] = float(result.stats["step_seconds"]) + seconds
 
 
 def _instability(model: mujoco.MjModel, data: mujoco.MjData) -> tuple[str, int | None] | None:

@@ -23,6 +23,7 @@ from pxr import Gf, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdUtils, UsdValidation
 
 from gizmo_client.models import Quaternion, Scene
 
+from .checks_assets import KIT_CORE_MDLS, names_core_mdl, usd_asset_findings
 from .findings import USD, Finding, FormatResult, Matrix3, Pose
 from .options import CheckOptions, Tolerances
 from .placements import (
@@ -101,6 +102,7 @@ def check_usd(path: Path, scene: Scene, options: CheckOptions) -> FormatResult:
     _check_metadata(stage, result)
     placements = _check_placements(stage, scene, options.tolerances, result)
     _check_composition(stage, path, placements, result)
+    result.findings += usd_asset_findings(stage)
     _check_physics(stage, placements, options.tolerances, result)
     _check_outside_default_prim(stage, placements, result)
     _check_referenced(path, stage, placements, options.tolerances, result)
@@ -247,7 +249,7 @@ def _check_composition(
             )
         )
     _layers, _assets, unresolved = UsdUtils.ComputeAllDependencies(str(path))
-    for dependency in unresolved:
+    for dependency in (d for d in unresolved if d not in KIT_CORE_MDLS):
         result.findings.append(
             Finding("usd.dependencies", f"unresolved dependency @{dependency}@ (file missing)")
         )
@@ -500,7 +502,7 @@ def _check_validators(stage: Usd.Stage, placements: _Placements, result: FormatR
         if error.GetType() not in (
             UsdValidation.ValidationErrorType.Error,
             UsdValidation.ValidationErrorType.Warn,
-        ):
+        ) or names_core_mdl(error.GetMessage()):
             continue
         site = next((s.GetPrim().GetPath() for s in error.GetSites() if s.IsPrim()), None)
         result.findings.append(

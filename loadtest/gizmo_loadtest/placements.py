@@ -62,7 +62,12 @@ class Matching(Generic[T]):
 
 
 def match(expected: Sequence[Expected], found: Sequence[tuple[str | None, T]]) -> Matching[T]:
-    """Pair placements with export items `(id or None, item)` given in export order."""
+    """Pair placements with export items `(id or None, item)` given in export order.
+
+    A scene without API placements (the newer generation, or a file checked without its scene)
+    pairs nothing and finds nothing unexpected: its objects are checked on their own terms."""
+    if not expected:
+        return Matching()
     api_has_ids = all(e.placement.id for e in expected)
     export_has_ids = any(pid is not None for pid, _ in found)
     if not (api_has_ids and export_has_ids):

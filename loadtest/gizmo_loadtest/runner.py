@@ -16,6 +16,7 @@ from gizmo_client.models import Scene
 
 from .checks_cross import check_cross
 from .checks_mjcf import check_mjcf
+from .checks_objects import check_objects
 from .checks_usd import check_usd
 from .engines import Checks, InProcess, make_engine
 from .fetch import LoadtestInputError, Target, detect_format, unpack_export
@@ -61,7 +62,14 @@ def _assemble(
     """The scene's result: its format results plus the cross check when both formats ran."""
     if MJCF in results and USD in results:
         labels = {e.key: e.label for e in expected_placements(scene)}
-        results[CROSS] = check_cross(results[MJCF], results[USD], labels, options.tolerances)
+        cross = check_cross(results[MJCF], results[USD], labels, options.tolerances)
+        mjcf_file, usd_file = results[MJCF].file, results[USD].file
+        if not scene.assets and cross.skipped is None and mjcf_file and usd_file:
+            # No API placements to pair them through: pair the objects themselves.
+            found, compared = check_objects(Path(mjcf_file), Path(usd_file), options.tolerances)
+            cross.findings += found
+            cross.stats["objects_compared"] = compared
+        results[CROSS] = cross
     return SceneResult(
         scene.id, scene.name, len(scene.assets), results, time.perf_counter() - started
     )

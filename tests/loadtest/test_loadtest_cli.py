@@ -119,13 +119,13 @@ def test_offline_check_accepts_a_zip_and_checks_both_formats(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--file", "{usd}"], "needs both --file EXPORT and --scene-json"),
+        (["--scene-json", "{json}"], "--scene-json needs the export to check: give --file"),
         (["--file", "{tmp}/nope.usd", "--scene-json", "{json}"], "No such export file"),
         (["--file", "{usd}", "--scene-json", "{tmp}/bad.json"], "is not a Gizmo scene object"),
         (["--file", "{usd}", "--scene-json", "{json}", "--scene", "scn_x"], "cannot be combined"),
         (["--file", "{usd}", "--file", "{usd}", "--scene-json", "{json}"], "Two isaac_sim_usd"),
     ],
-    ids=["no-scene-json", "missing-file", "not-a-scene", "mixed-modes", "two-usd"],
+    ids=["no-file", "missing-file", "not-a-scene", "mixed-modes", "two-usd"],
 )
 def test_bad_offline_input_exits_2_with_a_clear_error(
     argv: list[str],
