@@ -1,7 +1,8 @@
 """HTTP transport: one session, timeouts on every call, retries with backoff and full jitter.
 
-What is retried: connection errors and timeouts, 429 (honouring `Retry-After`, else waiting until
-`X-RateLimit-Reset`), 502/503/504, and 500 for reads. A write is retried only when it carries an
+What is retried: connection errors and timeouts (not TLS or URL errors: they never pass), 429
+(honouring `Retry-After`, else waiting until `X-RateLimit-Reset`), 502/503/504, and 500 for
+reads and keyed writes. A write is retried only when it carries an
 `Idempotency-Key` (by default every POST gets a fresh one per logical call, so the server replays
 instead of creating a second resource); a write without one is retried only where it provably
 never ran (429, connect timeout). A keyed write whose answer was lost after it was sent (dropped
@@ -111,6 +112,14 @@ def unwrap(body: Any) -> Any:
     if isinstance(body, dict) and body.get("ok") is True:
         return {key: value for key, value in body.items() if key != "ok"}
     return body
+
+
+_PERMANENT_FAILURES = (
+    requests.exceptions.SSLError,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidURL,
+)
 
 
 def _retryable_status(status: int, replay_safe: bool) -> bool:
@@ -251,6 +260,11 @@ class Transport:
                 unknown = not isinstance(exc, requests.ConnectTimeout)
                 if not replay_safe and unknown:
                     raise error from exc
+            except _PERMANENT_FAILURES as exc:
+                # A TLS mismatch or a malformed URL fails the same way every time: no retries.
+                raise GizmoConnectionError(
+                    f"{method} {path} cannot reach {self.base_url}: {type(exc).__name__}"
+                ) from exc
             except requests.RequestException as exc:
                 error = GizmoConnectionError(
                     f"{method} {path} could not reach {self.base_url} after {attempt + 1} "

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
+
 from .. import errors
 
 __all__ = [
@@ -125,7 +127,7 @@ def _api_failure(exc: errors.APIStatusError, base_url: str | None) -> Failure:
 def _connection_failure(exc: errors.GizmoError, base_url: str | None) -> Failure:
     parts = urlsplit(base_url or "")
     text = exc.message
-    if "SSLError" in text and parts.scheme == "https":
+    if isinstance(exc.__cause__, requests.exceptions.SSLError) and parts.scheme == "https":
         plain = urlunsplit(parts._replace(scheme="http"))
         return Failure(  # a URL mistake, not the network: retrying cannot help
             EXIT_AUTH,
