@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     view.add_argument("--reloads", type=int, default=3, help="headless demo: reloads (3)")
     view.add_argument("--keyframe", metavar="NAME", help="start from the scene's keyframe NAME")
+    view.add_argument(
+        "--edit",
+        metavar="PROMPT",
+        help="jobs generation: edit the scene by PROMPT once loaded, reload when the job succeeds",
+    )
     add_connection_options(view)
     return parser
 
@@ -131,14 +136,21 @@ def _view(args: argparse.Namespace) -> int:
     if not args.headless and (args.render or args.steps is not None):
         raise _usage("--steps and --render go with --headless")
     size = _size(args.size)
+    if args.edit is not None and not args.edit.strip():
+        raise _usage("--edit wants a prompt, e.g. --edit 'add a crate by the door'")
     if not args.headless:
         require_display()  # before anything slow, and before MuJoCo could end the process
     with _open_source(args) as source:
+        if args.edit is not None and not isinstance(source, SceneSource):
+            raise _usage("--edit needs a scene id: a local file has no edit jobs")
         watcher = SceneWatcher(source, poll_interval=args.poll)
         watcher.load()
         if args.keyframe is not None:
             reset_to_keyframe(watcher.model, watcher.data, args.keyframe)
+        job_id = None if args.edit is None else _start_edit(source, args.edit)
         if args.headless:
+            if job_id is not None:
+                _reload_after(watcher, job_id)
             summary = run_headless(
                 watcher.model, watcher.data, label=source.label,
                 steps=_DEFAULT_STEPS if args.steps is None else args.steps,
@@ -148,12 +160,16 @@ def _view(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.backend == "managed":
             print(f"Viewing {source.label}; press Ctrl+L in the window to load the latest version.")
+            if job_id is not None:
+                print("The edit runs on the service: press Ctrl+L once it is done.")
             run_managed(watcher, on_event=_print_event)
         else:
             print(
                 f"Viewing {source.label}; it reloads when it changes (checks every {args.poll:g} s)"
             )
             print("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
+            if job_id is not None:
+                watcher.follow_in_background(job_id)
             run_passive(watcher, on_event=_print_event)
     return EXIT_OK
 
@@ -177,6 +193,24 @@ def _open_source(args: argparse.Namespace) -> Iterator[Source]:
         return
     with client_from_args(args) as client:
         yield SceneSource(client, args.target)
+
+
+def _start_edit(source: Source, prompt: str) -> str:
+    """Submit the edit job; `view` follows it (the reload starts when it succeeds)."""
+    assert isinstance(source, SceneSource)  # checked before loading
+    job = source.client.scenes.edit(source.scene_id, prompt)
+    print(f"Editing {source.label} ({job.id}): {prompt}", flush=True)
+    return job.id
+
+
+def _reload_after(watcher: SceneWatcher, job_id: str) -> None:
+    """Headless: wait for the job (a failed one raises, so the exit code says so), reload."""
+    assert isinstance(watcher.source, SceneSource)
+    watcher.source.wait_for_job(job_id)
+    event = watcher.reload()
+    if event.error is not None:
+        raise event.error
+    _print_event(event)
 
 
 def _size(text: str) -> tuple[int, int]:

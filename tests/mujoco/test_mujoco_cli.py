@@ -101,12 +101,32 @@ def test_unknown_scene_is_an_api_error_not_a_crash(
         (("scene.xml", "--steps", "5"), "--steps and --render go with --headless"),
         (("scene.xml", "--headless", "--size", "big"), "--size wants WIDTHxHEIGHT"),
         (("scene.xml", "--poll", "0"), "--poll must be a positive number"),
+        (("scene.xml", "--headless", "--edit", "add a crate"), "--edit needs a scene id"),
+        (("scn_x", "--headless", "--edit", " "), "--edit wants a prompt"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     result = _run("view", *args, cwd=tmp_path)
     _assert_clean_failure(result, 2)
     assert message in result.stderr
+
+
+def test_headless_edit_of_a_jobs_scene_reloads_when_the_job_succeeds(
+    local_server: LocalServer, warehouse: str, tmp_path: Path
+) -> None:
+    env = {
+        "GIZMO_API_KEY": local_server.gen2_api_key,
+        "GIZMO_BASE_URL": local_server.base_url,
+        "GIZMO_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    edit = ("view", warehouse, "--headless", "--steps", "10", "--edit")
+    result = _run(*edit, "add a conveyor belt along the north wall", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Editing scene" in result.stdout and "new 1 placement" in result.stdout
+    assert "Conveyor_2" in result.stdout and "7 placements" in result.stdout
+    failed = _run(*edit, "move the table 1 m east", cwd=tmp_path, env=env)  # no table there
+    _assert_clean_failure(failed, 5)  # gizmo's exit code for a failed generation
+    assert "no table" in failed.stderr
 
 
 def test_headless_demo_reloads_keeps_state_and_leaves_pictures(tmp_path: Path) -> None:

@@ -94,6 +94,47 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
     assert not runner.is_alive() and not failures, failures
 
 
+def test_viewer_follows_an_edit_job_of_a_jobs_generation_scene(
+    on_display: str, jobs_client: GizmoClient, jobs_api: GizmoClient, warehouse: str
+) -> None:
+    """A `gzm_k1_` scene: the poll is an hour away, so only following the job can reload it."""
+    watcher = SceneWatcher(SceneSource(jobs_client, warehouse), poll_interval=3600.0)
+    watcher.load()
+    crate = mujoco.mj_name2id(watcher.model, mujoco.mjtObj.mjOBJ_JOINT, "Crate_2__root")
+    address = watcher.model.jnt_qposadr[crate]
+    watcher.data.qpos[address] += 0.4  # pushed: where the swap must leave it
+    opened: queue.Queue[PassiveViewer] = queue.Queue()
+    events: queue.Queue[ReloadEvent] = queue.Queue()
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            run_passive(watcher, stop=stop, on_event=events.put, on_open=opened.put)
+        except BaseException as exc:  # surfaced to the test below
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, name="viewer-loop")
+    runner.start()
+    try:
+        viewer = opened.get(timeout=30)
+        first_window = viewer.handle
+        pushed = float(watcher.data.qpos[address])
+        job = jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall")
+        watcher.follow_in_background(job.id)
+        event = events.get(timeout=15)
+        assert event.ok, event.message()
+        shown = viewer.handle.m
+        assert mujoco.mj_name2id(shown, mujoco.mjtObj.mjOBJ_BODY, "Conveyor_2__frame") > 0
+        assert viewer.handle is first_window and shown.nbody == watcher.model.nbody
+        crate = mujoco.mj_name2id(shown, mujoco.mjtObj.mjOBJ_JOINT, "Crate_2__root")
+        assert abs(watcher.data.qpos[shown.jnt_qposadr[crate]] - pushed) < 0.05
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    assert not runner.is_alive() and not failures, failures
+
+
 def test_textured_scene_swaps_in_place_with_the_unused_shadow_map_shrunk(
     on_display: str, tmp_path: Path, artifacts_dir: Path
 ) -> None:
