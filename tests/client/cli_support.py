@@ -20,7 +20,7 @@ import pytest
 from gizmo_client.cli import EXIT_OK, main
 from gizmo_server.embedded import LocalServer
 
-GIZMO = [sys.executable, "-m", "gizmo_client.cli"]
+GIZMO = [sys.executable, "-m", "gizmo_client"]
 
 
 def settings(server: LocalServer, tmp_path: Path, api_key: str | None = None) -> dict[str, str]:
