@@ -343,9 +343,12 @@ def export_scene(
         error.headers[FAULT_HEADER] = "export_not_ready"
         raise error
     result = service.artifacts.export_scene(
-        account, scene, placements, body.format, _api_base(request), fault == "unsafe_zip"
+        account, scene, placements, body.format, _api_base(request), fault
     )
-    return _json(_link_view(result))
+    answer = _json(_link_view(result))
+    if fault is not None:
+        answer.headers[FAULT_HEADER] = fault
+    return answer
 
 
 # -- downloads ----------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ class LocalServer:
     Newer-generation knobs: `job_seconds` (about how long a job runs; 0 = no waits between
     stages), `gen2_rate_limit` (requests per minute per key; the hosted default is 100, the
     embedded default is high so test suites are not throttled), `gen2_credits` (each account's
-    starting balance) and `ping_interval` (idle seconds before an SSE ping).
+    starting balance), `ping_interval` (idle seconds before an SSE ping) and `gen2_rate_window`
+    (seconds of a rate-limit window, 60 as hosted; shorter lets a test see a 429 clear quickly).
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class LocalServer:
         gen2_rate_limit: int = 6000,
         gen2_credits: int = 1000,
         ping_interval: float = 0.25,
+        gen2_rate_window: float = 60.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -81,7 +83,9 @@ class LocalServer:
             "fault_seed": fault_seed,
             "slow_seconds": slow_seconds,
             "zip_exports": zip_exports,
-            "gen2": Gen2Settings(job_seconds, gen2_rate_limit, gen2_credits, ping_interval),
+            "gen2": Gen2Settings(
+                job_seconds, gen2_rate_limit, gen2_credits, ping_interval, gen2_rate_window
+            ),
         }
         keys = [DEMO_API_KEY] if demo else []
         keys += [key for key in api_keys if key not in keys and not is_gen2_key(key)]

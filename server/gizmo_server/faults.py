@@ -21,6 +21,9 @@ corrupted:
   unreachable. `unsafe_zip`: the scene export is a ZIP (as with `--zip-exports`) that also
   holds an entry named `../gizmo-zip-slip.txt`, announced with its true size and SHA-256, the
   way a compromised or buggy packager would; clients must refuse to unpack it.
+  `truncated_zip`: the scene export is the first half of its ZIP (size and SHA-256 those of
+  the half), so it downloads fine and fails to open. Both ZIP kinds also hit the jobs
+  generation's export (its answer is the ZIP); `export_not_ready` does not.
 - `job_failed` (newer generation): a job ends `failed` at its end, after all its stages.
   `sse_drop`: a job's event stream is cut (connection closed) after its second event, the way a
   proxy drops a long-lived stream; the client resumes with `after` / `Last-Event-ID`.
@@ -50,7 +53,7 @@ _SITES: dict[Site, tuple[str, ...]] = {
     "request": ("500", "502", "503", "429", "reset", "reset_after_commit", "slow"),
     "download": ("truncate_download", "corrupt_download"),
     "generation": ("generation_failed",),
-    "export": ("export_not_ready", "unsafe_zip"),
+    "export": ("export_not_ready", "unsafe_zip", "truncated_zip"),
     "job": ("job_failed",),
     "stream": ("sse_drop",),
 }

@@ -227,7 +227,7 @@ def test_fault_specs_are_validated_with_clear_messages() -> None:
     assert set(KINDS) == {
         "500", "502", "503", "429", "reset", "reset_after_commit", "slow",
         "truncate_download", "corrupt_download", "generation_failed", "export_not_ready",
-        "unsafe_zip", "job_failed", "sse_drop",
+        "unsafe_zip", "truncated_zip", "job_failed", "sse_drop",
     }  # fmt: skip
     for spec, fragment in (
         ("boom:0.1", "KIND one of"),

@@ -1,9 +1,10 @@
 """Accounts of the generation: `gzm_k1_` keys (stored as SHA-256), credits, per-key rate limits.
 
 The key travels as `Authorization: Bearer <key>` or alone in `x-gizmo-service-token`. Limits are
-fixed one-minute windows per key (`limit` requests, the window opening at the key's first request
-in it); `X-RateLimit-Reset` is the window's end in epoch seconds and a 429 has no `Retry-After`,
-as the hosted service is reported to answer. Usage counters live in memory (per process).
+fixed windows per key (`limit` requests; a minute as hosted, shorter for tests), the window
+opening at the key's first request in it; `X-RateLimit-Reset` is the window's end in epoch
+seconds and a 429 has no `Retry-After`, as the hosted service is reported to answer. Usage
+counters live in memory (per process).
 """
 
 from __future__ import annotations
@@ -57,11 +58,16 @@ class Decision:
 class Gen2Accounts:
     """Resolves keys to accounts, counts usage and applies the per-key limit."""
 
-    def __init__(self, store: Gen2Store, rate_limit: int, credits: int) -> None:
+    def __init__(
+        self, store: Gen2Store, rate_limit: int, credits: int, window: float = WINDOW_SECONDS
+    ) -> None:
         if rate_limit < 1:
-            raise ValueError(f"the rate limit must be at least 1 per minute, got {rate_limit}")
+            raise ValueError(f"the rate limit must be at least 1 per window, got {rate_limit}")
+        if not window > 0:
+            raise ValueError(f"the rate-limit window must be positive, got {window} s")
         self._store = store
         self.rate_limit = rate_limit
+        self.window = window
         self.credits = credits
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}  # key hash -> (window start, count)
@@ -94,13 +100,13 @@ class Gen2Accounts:
         with self._lock:
             moment = time.time()
             start, count = self._windows.get(digest, (moment, 0))
-            if moment - start >= WINDOW_SECONDS:
+            if moment - start >= self.window:
                 start, count = moment, 0
             allowed = count < self.rate_limit
             count += allowed
             self._windows[digest] = (start, count)
         return Decision(
-            allowed, self.rate_limit, self.rate_limit - count, math.ceil(start + WINDOW_SECONDS)
+            allowed, self.rate_limit, self.rate_limit - count, math.ceil(start + self.window)
         )
 
     def count(self, key: str, what: str) -> None:

@@ -8,14 +8,12 @@ from the writer's crate by usd-core. SDFormat comes from `sdf`.
 
 from __future__ import annotations
 
-import io
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from gizmo_server import exports
+from gizmo_server import exports, zips
 from gizmo_server.rotation import Quaternion
 
 from . import franka, sdf
@@ -55,34 +53,31 @@ def _usda(crate: bytes) -> bytes:
 
 def _primary(
     stem: str, ident: str, name: str, record: Mapping[str, Any], fmt: Format
-) -> tuple[str, bytes]:
+) -> dict[str, bytes]:
+    """The primary file first, then the files it names (MJCF and USD: ``textures/*.png``)."""
     if fmt == "sdf":
-        return f"{stem}.sdf", sdf.write_world(name, record)
+        return {f"{stem}.sdf": sdf.write_world(name, record)}
     placements = _placements(record)
     if fmt == "mjcf":
-        return f"{stem}.xml", exports.render_scene(
-            ident, name, placements, exports.MUJOCO_MJCF
-        ).data
-    crate = exports.render_scene(ident, name, placements, exports.ISAAC_SIM_USD).data
-    return f"{stem}.usda", _usda(crate)
-
-
-def _zip(files: Mapping[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+        xml = exports.render_scene(ident, name, placements, exports.MUJOCO_MJCF, textures=True)
+        return {f"{stem}.xml": xml.data, **xml.files}
+    crate = exports.render_scene(ident, name, placements, exports.ISAAC_SIM_USD, textures=True)
+    return {f"{stem}.usda": _usda(crate.data), **crate.files}
 
 
 def scene_zip(
-    scene_id: str, name: str, record: Mapping[str, Any], fmt: Format, robot_profile: str | None
+    scene_id: str,
+    name: str,
+    record: Mapping[str, Any],
+    fmt: Format,
+    robot_profile: str | None,
+    fault: str | None = None,
 ) -> bytes:
-    primary, data = _primary("scene", scene_id, name, record, fmt)
-    files = {primary: data, "README.txt": _README.encode()}
+    """The scene's ZIP; `fault` (one of `zips.ZIP_FAULTS`) damages it."""
+    files = {**_primary("scene", scene_id, name, record, fmt), "README.txt": _README.encode()}
     if robot_profile == "franka_panda":
         files["robots/franka_panda.xml"] = franka.write_mjcf()
-    return _zip(files)
+    return zips.pack(files, fault)
 
 
 def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
@@ -100,5 +95,5 @@ def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
             }
         ],
     }
-    primary, data = _primary("asset", asset_id, name, record, fmt)
-    return _zip({primary: data, "README.txt": _README.encode()})
+    files = {**_primary("asset", asset_id, name, record, fmt), "README.txt": _README.encode()}
+    return zips.pack(files)

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from gizmo_server.etags import NOT_MODIFIED, etag, matches, not_modified
+from gizmo_server.faults import FAULT_HEADER
+from gizmo_server.zips import ZIP_FAULTS
 
 from . import archives, catalog
 from .accounts import SCOPES, SERVICE_TOKEN_HEADER, presented_key
@@ -275,10 +277,15 @@ def export_scene(
     scene_id: str, body: SceneExport, runtime: RuntimeDep, account: AccountDep
 ) -> Response:
     scene = _ready_scene(runtime, account, scene_id)
+    fault = runtime.faults.draw("export")
+    fault = fault if fault in ZIP_FAULTS else None
     data = archives.scene_zip(
-        scene_id, scene["name"], scene["record"], body.format, body.robot_profile
+        scene_id, scene["name"], scene["record"], body.format, body.robot_profile, fault
     )
-    return _zip(data, f"scene-{scene_id}-v{scene['version']}-{body.format}.zip")
+    answer = _zip(data, f"scene-{scene_id}-v{scene['version']}-{body.format}.zip")
+    if fault is not None:
+        answer.headers[FAULT_HEADER] = fault
+    return answer
 
 
 # -- assets -------------------------------------------------------------------------------------

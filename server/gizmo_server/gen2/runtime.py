@@ -20,6 +20,7 @@ class Gen2Settings:
     rate_limit: int = 100  # requests per minute per key
     credits: int = 1000  # starting balance of each account
     ping_interval: float = 1.0  # seconds without events before an SSE `ping`
+    rate_window: float = 60.0  # seconds of a rate-limit window (`rate_limit` requests each)
 
 
 class Gen2Runtime:
@@ -28,7 +29,9 @@ class Gen2Runtime:
         self.faults = faults
         self.store = Gen2Store(database)
         try:
-            self.accounts = Gen2Accounts(self.store, settings.rate_limit, settings.credits)
+            self.accounts = Gen2Accounts(
+                self.store, settings.rate_limit, settings.credits, settings.rate_window
+            )
             self.jobs = Jobs(self.store, faults, settings.job_seconds)
         except BaseException:
             self.store.close()
