@@ -9,6 +9,10 @@ identity rotation, its asset id in the placement id's role (``/World/<asset id>`
 ``<asset id>/``), so tools that read scene exports read asset exports too. URDF is per asset by
 nature and carries no prefix (see ``writers.urdf``). Every kind offers all three formats.
 
+Looks: every export draws its parts with meshes and materials; with ``textures=True`` the
+materials are textured too and the PNGs come back in ``RenderedFile.files`` (a ZIP's worth: the
+caller packs them beside the primary file), at ``writers.materials.configured_texture_size()``.
+
 Bad input raises ``ValueError`` with a message naming the bad value and what to send instead.
 """
 
@@ -16,12 +20,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from gizmo_server.description import Placement
 from gizmo_server.generator import generate
 from gizmo_server.rotation import Quaternion
+from gizmo_server.writers.materials import configured_texture_size, scene_looks, texture_files
 from gizmo_server.writers.mjcf import write_mjcf
 from gizmo_server.writers.urdf import write_urdf
 from gizmo_server.writers.usd import write_usd
@@ -50,16 +56,28 @@ class PlacementInput:
 
 @dataclass(frozen=True)
 class RenderedFile:
-    """A rendered export: the bytes to serve and the file name to offer."""
+    """A rendered export: the bytes to serve, the file name to offer and the files it names
+    (``textures/*.png``, by path relative to it; empty when it stands alone)."""
 
     data: bytes
     filename: str
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
 
-_SceneWriter = Callable[[str, str, Sequence[Placement]], bytes]
+class _SceneWriter(Protocol):
+    def __call__(
+        self,
+        scene_id: str,
+        scene_name: str,
+        placements: Sequence[Placement],
+        *,
+        texture_size: int | None = None,
+    ) -> bytes: ...
+
+
 _SCENE_WRITERS: dict[str, tuple[_SceneWriter, str]] = {
     ISAAC_SIM_USD: (write_usd, "usd"),
-    MUJOCO_MJCF: (lambda _id, name, placements: write_mjcf(name, placements), "xml"),
+    MUJOCO_MJCF: (write_mjcf, "xml"),
 }
 
 
@@ -69,9 +87,14 @@ def asset_export_formats(prompt: str) -> list[str]:
 
 
 def render_scene(
-    scene_id: str, scene_name: str, placements: Sequence[PlacementInput], fmt: str
+    scene_id: str,
+    scene_name: str,
+    placements: Sequence[PlacementInput],
+    fmt: str,
+    *,
+    textures: bool = False,
 ) -> RenderedFile:
-    """Render a whole scene as one self-contained file (``isaac_sim_usd`` or ``mujoco_mjcf``)."""
+    """Render a whole scene (``isaac_sim_usd`` or ``mujoco_mjcf``), textured if asked."""
     writer, suffix = _scene_writer(fmt, SCENE_FORMATS)
     seen: set[str] = set()
     placed = []
@@ -90,10 +113,12 @@ def render_scene(
                 p.placement_id, p.asset_id, p.asset_name, generate(p.prompt), p.position, p.rotation
             )
         )
-    return RenderedFile(writer(scene_id, scene_name, placed), f"scene.{suffix}")
+    return _rendered(writer, scene_id, scene_name, placed, f"scene.{suffix}", textures)
 
 
-def render_asset(asset_id: str, asset_name: str, prompt: str, fmt: str) -> RenderedFile:
+def render_asset(
+    asset_id: str, asset_name: str, prompt: str, fmt: str, *, textures: bool = False
+) -> RenderedFile:
     """Render one asset at the origin (``isaac_sim_usd``, ``isaac_sim_urdf`` or ``mujoco_mjcf``)."""
     _check_identifier("asset id", asset_id)
     if fmt == ISAAC_SIM_URDF:
@@ -102,7 +127,23 @@ def render_asset(asset_id: str, asset_name: str, prompt: str, fmt: str) -> Rende
     at_origin = Placement(
         asset_id, asset_id, asset_name, generate(prompt), (0.0, 0.0, 0.0), Quaternion.identity()
     )
-    return RenderedFile(writer(asset_id, asset_name, [at_origin]), f"asset.{suffix}")
+    return _rendered(writer, asset_id, asset_name, [at_origin], f"asset.{suffix}", textures)
+
+
+def _rendered(
+    writer: _SceneWriter,
+    scene_id: str,
+    name: str,
+    placements: Sequence[Placement],
+    filename: str,
+    textures: bool,
+) -> RenderedFile:
+    size = configured_texture_size() if textures else None
+    data = writer(scene_id, name, placements, texture_size=size)
+    if size is None:
+        return RenderedFile(data, filename)
+    looks = scene_looks(list({id(p.asset): p.asset for p in placements}.values()))
+    return RenderedFile(data, filename, texture_files(looks, size))
 
 
 def _scene_writer(fmt: str, allowed: tuple[str, ...]) -> tuple[_SceneWriter, str]:

@@ -132,6 +132,7 @@ def test_asset_export_is_the_asset_alone_at_the_origin(fmt: str, tmp_path: Path)
         assert root.GetAttribute("xformOp:translate").Get() == (0.0, 0.0, 0.0)
         assert [p.GetName() for p in stage.GetPrimAtPath("/World").GetChildren()] == [
             "PhysicsMaterials",
+            "Looks",
             "Arm_One_1",
         ]
     else:
@@ -144,7 +145,8 @@ def test_asset_export_is_the_asset_alone_at_the_origin(fmt: str, tmp_path: Path)
 def test_empty_scene_is_still_a_valid_file(tmp_path: Path) -> None:
     stage = open_usd(render_scene("scn_e", "Empty", [], "isaac_sim_usd").data, tmp_path)
     assert [p.GetName() for p in stage.GetPrimAtPath("/World").GetChildren()] == [
-        "PhysicsMaterials"
+        "PhysicsMaterials",
+        "Looks",
     ]
     assert stage.GetPrimAtPath("/PhysicsScene").IsA(UsdPhysics.Scene)
     model = mujoco.MjModel.from_xml_string(

@@ -13,6 +13,16 @@ Conventions (shared/gizmo-api.md Part B, shared/notes/mujoco.md §2, usd.md §5.
   filter does not apply to bodies welded to the world.
 - Sizes: box half extents, cylinder/capsule (radius, half-length); explicit ``<inertial>`` from
   the description so MuJoCo and PhysX use the same mass properties.
+- Looks: each geom is drawn by a visual twin ``<name>__<geom>_visual``, a ``<mesh>`` asset
+  (inline ``vertex``/``normal``/``texcoord``/``face`` as real exports have them, one per distinct
+  shape, shared by every placement) with ``contype=0 conaffinity=0 group=2`` and the look's
+  ``<material>``; the primitive geoms collide (group 3, hidden by default viewers). With textures
+  the materials carry PBR ``<layer>``s (rgb, normal, roughness) naming ``textures/*.png``
+  relative to the XML file.
+- A keyframe ``home`` (every free body at its placement, every joint at 0) and, per movable
+  object, ``framepos``/``framequat`` sensors ``pos_<name>``/``quat_<name>`` on its root body.
+- An opening comment (the root's first child) with the scene id and name, units, up axis,
+  gravity and friction; no time, so one scene always gives the same bytes.
 - A ground plane ``floor`` at z = 0 and a light; ``implicitfast`` integration.
 - Physics from the description, as the USD export has it: the time step, gravity and solver
   iterations of ``SIMULATION``, each geom's material friction (sliding; MuJoCo's default
@@ -25,8 +35,11 @@ building an MjSpec and calling ``to_xml`` is several times slower, because ``to_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import quoteattr
+
+import numpy as np
 
 from gizmo_server.description import (
     AXIS_VECTOR,
@@ -40,21 +53,44 @@ from gizmo_server.description import (
     Geom,
     JointType,
     Placement,
+    Shape,
     Simulation,
     Sphere,
 )
+from gizmo_server.writers.materials import Look, look, scene_looks
+from gizmo_server.writers.meshes import shape_mesh
 from gizmo_server.writers.names import SEPARATOR, placement_names
+from gizmo_server.writers.textures import TextureRole
 
 _PREFIX = "\x00"  # stands for "<readable name>__" in a rendered asset template
 _POSE = "\x01"  # stands for the root body's pos/quat attributes
 PLACEMENT_ID = "placement_id"  # <custom><text name="<name>__placement_id" data="<id>"/>
 
+HOME_KEY = "home"
+VISUAL_SUFFIX = "_visual"
+VISUAL_GROUP, COLLISION_GROUP = 2, 3
+_LAYER_ROLES = {
+    TextureRole.BASE_COLOR: "rgb",
+    TextureRole.NORMAL: "normal",
+    TextureRole.ROUGHNESS: "roughness",
+}
+
+# Inside the root element, so the file still starts with "<mujoco" for format sniffers.
+_COMMENT = """  <!--
+    Exported by gizmo-server, a local stand-in for Gizmo (not the hosted service).
+    Scene id : {scene_id} | Scene name : {name}
+    Units : meters, kilograms, seconds, radians | Up-axis : Z
+    Gravity : 0 0 {gravity} | Default friction : {friction} | Restitution : 0
+    Objects : {objects} ({movable} movable, free joints) | Keyframe : {key}
+    Textures : {textures}
+  -->
+"""
 _HEADER = """<mujoco model={model}>
-  <compiler angle="radian" autolimits="true"/>
+{comment}  <compiler angle="radian" autolimits="true"/>
   <option timestep="{timestep}" gravity="0 0 {gravity}" iterations="{iterations}"
           integrator="implicitfast"/>
   <visual><global offwidth="1280" offheight="960"/></visual>
-  <worldbody>
+{assets}  <worldbody>
     <light name="sun" pos="0 0 10" dir="0 0 -1" directional="true"/>
     <geom name="floor" type="plane" size="0 0 0.05" rgba="0.8 0.8 0.8 1" {friction}/>
 """
@@ -62,10 +98,16 @@ _HEADER = """<mujoco model={model}>
 _SPIN_ROLL = (0.005, 0.0001)
 
 
-def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
-    """The scene as MJCF XML bytes (UTF-8)."""
+def write_mjcf(
+    scene_id: str,
+    scene_name: str,
+    placements: Sequence[Placement],
+    *,
+    texture_size: int | None = None,
+) -> bytes:
+    """The scene as MJCF XML bytes (UTF-8); textures, if sized, are named, not included."""
     templates: dict[int, tuple[str, str, str]] = {}
-    bodies, excludes, actuators, ids = [], [], [], []
+    bodies, excludes, actuators, ids, qpos, sensors = [], [], [], [], [], []
     names = placement_names(p.asset_name for p in placements)
     for placement, name in zip(placements, names, strict=True):
         key = id(placement.asset)
@@ -83,18 +125,121 @@ def write_mjcf(scene_name: str, placements: Sequence[Placement]) -> bytes:
         bodies.append(body.replace(_PREFIX, prefix).replace(_POSE, pose))
         excludes.append(exclude.replace(_PREFIX, prefix))
         actuators.append(actuator.replace(_PREFIX, prefix))
+        asset = placement.asset
+        if not asset.fixed_base:
+            qpos += [*placement.position, w, x, y, z]
+            root = f"{prefix}{asset.root.name}"
+            sensors.append(
+                f'    <framepos name="pos_{name}" objtype="xbody" objname="{root}"/>\n'
+                f'    <framequat name="quat_{name}" objtype="xbody" objname="{root}"/>\n'
+            )
+        qpos += [0.0] * len(asset.joints)
+    assets = list({id(p.asset): p.asset for p in placements}.values())
     model = quoteattr("".join(ch for ch in scene_name if ch.isprintable()))
-    parts = [_header(model, SIMULATION), *bodies, "  </worldbody>\n"]
+    parts = [
+        _header(
+            model,
+            SIMULATION,
+            _comment(scene_id, scene_name, placements, texture_size),
+            _asset_section(assets, texture_size),
+        ),
+        *bodies,
+        "  </worldbody>\n",
+    ]
     parts += ["  <contact>\n", *excludes, "  </contact>\n"] if any(excludes) else []
     parts += ["  <actuator>\n", *actuators, "  </actuator>\n"] if any(actuators) else []
+    parts += ["  <sensor>\n", *sensors, "  </sensor>\n"] if sensors else []
+    if qpos:
+        parts.append(
+            f'  <keyframe>\n    <key name="{HOME_KEY}" qpos="{_vec(qpos)}"/>\n  </keyframe>\n'
+        )
     parts += ["  <custom>\n", *ids, "  </custom>\n"] if ids else []
     parts.append("</mujoco>\n")
     return "".join(parts).encode("utf-8")
 
 
-def _header(model: str, sim: Simulation) -> str:
+def _comment(
+    scene_id: str, scene_name: str, placements: Sequence[Placement], texture_size: int | None
+) -> str:
+    def safe(text: str) -> str:  # "--" may not appear inside an XML comment
+        return "".join(ch for ch in text if ch.isprintable()).replace("--", "- -")
+
+    movable = sum(not p.asset.fixed_base for p in placements)
+    return _COMMENT.format(
+        scene_id=safe(scene_id),
+        name=safe(scene_name),
+        gravity=_num(-SIMULATION.gravity),
+        friction=_num(SIMULATION.ground.friction),
+        objects=len(placements),
+        movable=movable,
+        key=HOME_KEY if placements else "none",
+        textures=f"PBR {texture_size} px in textures/" if texture_size else "none (colours only)",
+    )
+
+
+def _asset_section(assets: Sequence[AssetDescription], texture_size: int | None) -> str:
+    """Meshes of every distinct shape, the looks' materials and their textures."""
+    looks = scene_looks(assets)
+    lines = ["  <asset>\n"]
+    if texture_size is not None:  # one <texture> per file: looks drawn alike share them
+        files = dict.fromkeys(
+            item.texture_path(role, texture_size) for item in looks for role in _LAYER_ROLES
+        )
+        lines += [f'    <texture name="{_texture(f)}" type="2d" file="{f}"/>\n' for f in files]
+    for item in looks:
+        lines += _material(item, texture_size)
+    shapes = dict.fromkeys(g.shape for a in assets for b in a.bodies for g in b.geoms)
+    lines += [_mesh(shape) for shape in shapes]
+    lines.append("  </asset>\n")
+    return "".join(lines)
+
+
+def _material(item: Look, texture_size: int | None) -> list[str]:
+    s = item.surface
+    attrs = (
+        f'name="{item.name}" rgba="{_vec(item.rgba)}" specular="0.5" shininess="0.5" '
+        f'metallic="{_num(s.metallic)}" roughness="{_num(s.roughness)}"'
+    )
+    if texture_size is None:
+        return [f"    <material {attrs}/>\n"]
+    layers = [
+        f'      <layer texture="{_texture(item.texture_path(role, texture_size))}" '
+        f'role="{layer_role}"/>\n'
+        for role, layer_role in _LAYER_ROLES.items()
+    ]
+    return [f"    <material {attrs}>\n", *layers, "    </material>\n"]
+
+
+def _texture(path: str) -> str:
+    """A texture's MJCF name: its file's stem (unique, since files are named by content)."""
+    return path.rsplit("/", 1)[-1].removesuffix(".png")
+
+
+def mesh_name(shape: Shape) -> str:
+    """The one ``<mesh>`` asset of a shape, named by its kind and a digest of its dimensions."""
+    digest = hashlib.sha256(repr(shape).encode()).hexdigest()[:10]
+    return f"{type(shape).__name__.lower()}_{digest}"
+
+
+def _mesh(shape: Shape) -> str:
+    tri = shape_mesh(shape)
+    return (
+        f'    <mesh name="{mesh_name(shape)}" vertex="{_array(tri.points)}" '
+        f'normal="{_array(tri.normals)}" texcoord="{_array(tri.uvs)}" '
+        f'face="{" ".join(map(str, tri.faces.ravel().tolist()))}"/>\n'
+    )
+
+
+def _array(values: Iterable[float] | np.ndarray) -> str:
+    """Mesh data at 7 significant digits: float32 precision, what MuJoCo stores."""
+    return " ".join(f"{v:.7g}" for v in np.asarray(values).ravel().tolist())
+
+
+def _header(model: str, sim: Simulation, comment: str, assets: str) -> str:
     return _HEADER.format(
         model=model,
+        comment=comment,
+        assets=assets,
         timestep=_num(sim.timestep),
         gravity=_num(-sim.gravity),
         iterations=sim.solver_iterations,
@@ -173,9 +318,19 @@ def _render_body(asset: AssetDescription, body: Body, depth: int, *, root: bool)
 
 
 def _geom(geom: Geom) -> str:
+    """The collision primitive and its visual mesh twin."""
+    visual = (
+        f'<geom name="{_PREFIX}{geom.name}{VISUAL_SUFFIX}" type="mesh" '
+        f'mesh="{mesh_name(geom.shape)}" pos="{_vec(geom.pos)}" material="{look(geom).name}" '
+        f'contype="0" conaffinity="0" group="{VISUAL_GROUP}"/>'
+    )
+    return f"{_collider(geom)} {visual}"
+
+
+def _collider(geom: Geom) -> str:
     head = (
         f'<geom name="{_PREFIX}{geom.name}" pos="{_vec(geom.pos)}" rgba="{_vec(geom.rgba)}" '
-        + _friction(geom.material.friction)
+        f'group="{COLLISION_GROUP}" ' + _friction(geom.material.friction)
     )
     match geom.shape:
         case Box(size=size):

@@ -4,14 +4,21 @@ Layout (shared/gizmo-api.md Part B, shared/notes/usd.md §2):
 
     /World                      Xform, kind assembly, default prim, gizmo:sceneId/sceneName
       PhysicsMaterials          Scope of UsdShade Materials with UsdPhysics.MaterialAPI
+      Looks                     Scope of render Materials (``writers.materials``): each a
+                                UsdPreviewSurface and an OmniPBR MDL shader, textured from
+                                ``textures/*.png`` beside the file when textures are on
       <readable name>           Xform, kind component, double translate + orient ops,
                                 displayName, assetInfo, extentsHint,
                                 gizmo:placementId/assetId/assetName,
                                 ArticulationRootAPI (fixed-base articulated assets)
         <body>                  Xform, RigidBodyAPI, MassAPI (principalAxes authored), siblings
-          <geom>                Cube/Cylinder/Capsule/Sphere, CollisionAPI, extent, displayColor,
-                                physics material: the one bound on the placement prim (the
-                                asset's most used) unless the geom binds its own
+          <geom>                Cube/Cylinder/Capsule/Sphere collider, purpose guide (not
+                                rendered), CollisionAPI, extent, displayColor, physics
+                                material: the one bound on the placement prim (the asset's
+                                most used) unless the geom binds its own
+          <geom>_visual         Mesh of the same shape (``writers.meshes``) with normals and
+                                st, bound to its look; no collision. Collision stays on the
+                                primitives: exact, and the fastest shapes PhysX has
         joints                  Scope
           root_joint            FixedJoint, body0 = the placement prim, body1 = root body
           <joint>               Revolute/PrismaticJoint, limits (degrees / metres), DriveAPI,
@@ -45,7 +52,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pxr import Gf, Kind, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade
+import numpy as np
+from pxr import Gf, Kind, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade, Vt
 
 from gizmo_server.description import (
     RESTITUTION,
@@ -63,7 +71,10 @@ from gizmo_server.description import (
     Simulation,
     Sphere,
 )
+from gizmo_server.writers.materials import Look, look, scene_looks
+from gizmo_server.writers.meshes import indexed_mesh
 from gizmo_server.writers.names import placement_names
+from gizmo_server.writers.textures import TextureRole
 
 WORLD = Sdf.Path("/World")
 PHYSICS_SCENE = Sdf.Path("/PhysicsScene")
@@ -71,19 +82,32 @@ PHYSICS_SCENE = Sdf.Path("/PhysicsScene")
 # to NVIDIA's asset validator, and a typeless parent fails its TypeChecker.
 GROUND = PHYSICS_SCENE.AppendChild("GroundPlane")
 MATERIALS = WORLD.AppendChild("PhysicsMaterials")
+LOOKS = WORLD.AppendChild("Looks")
+VISUAL_SUFFIX = "_visual"
 ROOT_JOINT = "root_joint"
 _STRING = Sdf.ValueTypeNames.String
 _PLACEMENT_ATTRS = ("gizmo:placementId", "gizmo:assetId", "gizmo:assetName")
 _PURPOSES = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render, UsdGeom.Tokens.proxy]
 
 
-def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -> bytes:
-    """The scene as the bytes of a self-contained binary crate file."""
+def write_usd(
+    scene_id: str,
+    scene_name: str,
+    placements: Sequence[Placement],
+    *,
+    texture_size: int | None = None,
+) -> bytes:
+    """The scene as the bytes of a binary crate file.
+
+    With a ``texture_size`` the looks name PNGs under ``textures/`` beside the file (the caller
+    ships them: ``writers.materials.texture_files``); without one the file stands alone.
+    """
     names = placement_names(p.asset_name for p in placements)
     scratch = Usd.Stage.CreateInMemory()
     _author_stage(scratch, scene_id, scene_name, SIMULATION)
     assets = list({id(p.asset): p.asset for p in placements}.values())
     _author_materials(scratch, MATERIALS, (m for a in assets for m in a.materials))
+    _author_looks(scratch, scene_looks(assets), texture_size)
     prototypes = {id(a): Sdf.Path(f"/Prototype{i}") for i, a in enumerate(assets)}
     for asset in assets:
         _author_asset(scratch, prototypes[id(asset)], asset)
@@ -94,6 +118,7 @@ def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -
             Sdf.CopySpec(source, top, out, top)
         for key in ("upAxis", "metersPerUnit", "kilogramsPerUnit", "defaultPrim"):
             out.pseudoRoot.SetInfo(key, source.pseudoRoot.GetInfo(key))
+        out.customLayerData = {"SimReady_Metadata": _metadata(scene_id, scene_name)}
         for placement, name in zip(placements, names, strict=True):
             dst = WORLD.AppendChild(name)
             Sdf.CopySpec(source, prototypes[id(placement.asset)], out, dst)
@@ -103,6 +128,16 @@ def write_usd(scene_id: str, scene_name: str, placements: Sequence[Placement]) -
         if not out.Export(str(path)):
             raise RuntimeError(f"usd-core could not write {path}")
         return path.read_bytes()
+
+
+def _metadata(scene_id: str, scene_name: str) -> dict[str, str]:
+    """What real exports say about themselves, minus the date: equal scenes give equal bytes."""
+    return {
+        "asset_name": scene_name,
+        "asset_type": "scene",
+        "source_file": f"gizmo://scene/{scene_id}",
+        "generator": "gizmo-server",
+    }
 
 
 def _author_stage(stage: Usd.Stage, scene_id: str, scene_name: str, sim: Simulation) -> None:
@@ -173,6 +208,90 @@ def _author_materials(stage: Usd.Stage, parent: Sdf.Path, materials: Iterable[Ma
             "PhysxMaterialAPI",
             [("physxMaterial:frictionCombineMode", "uniform token", "max")],
         )
+
+
+# (role, UsdPreviewSurface input, UsdUVTexture output type and name, OmniPBR input, colour space)
+_TEXTURE_INPUTS = (
+    (TextureRole.BASE_COLOR, "diffuseColor", "float3", "rgb", "diffuse_texture", "sRGB"),
+    (TextureRole.NORMAL, "normal", "float3", "rgb", "normalmap_texture", "raw"),
+    (TextureRole.ROUGHNESS, "roughness", "float", "r", "reflectionroughness_texture", "raw"),
+)
+
+_PREVIEW_INPUT_TYPES = {
+    "diffuseColor": Sdf.ValueTypeNames.Color3f,
+    "normal": Sdf.ValueTypeNames.Normal3f,
+    "roughness": Sdf.ValueTypeNames.Float,
+}
+
+
+def _author_looks(stage: Usd.Stage, looks: Iterable[Look], texture_size: int | None) -> None:
+    """Each look as a Material with a UsdPreviewSurface (any renderer) and an OmniPBR (Kit).
+
+    ``OmniPBR.mdl`` is one of Kit's core MDLs, found on Kit's own search path, not a file here.
+    """
+    UsdGeom.Scope.Define(stage, LOOKS)
+    for item in looks:
+        material = UsdShade.Material.Define(stage, LOOKS.AppendChild(item.name))
+        path = material.GetPath()
+        rgb = Gf.Vec3f(*item.rgba[:3])
+        preview = UsdShade.Shader.Define(stage, path.AppendChild("PreviewSurface"))
+        preview.CreateIdAttr("UsdPreviewSurface")
+        _inputs(preview, [("diffuseColor", "color3f", rgb)])
+        _inputs(preview, [("roughness", "float", item.surface.roughness)])
+        _inputs(preview, [("metallic", "float", item.surface.metallic)])
+        material.CreateSurfaceOutput().ConnectToSource(preview.ConnectableAPI(), "surface")
+        mdl = UsdShade.Shader.Define(stage, path.AppendChild("OmniPBR"))
+        mdl.SetSourceAsset(Sdf.AssetPath("OmniPBR.mdl"), "mdl")
+        mdl.SetSourceAssetSubIdentifier("OmniPBR", "mdl")
+        _inputs(
+            mdl,
+            [
+                ("diffuse_color_constant", "color3f", rgb),
+                ("reflection_roughness_constant", "float", item.surface.roughness),
+                ("metallic_constant", "float", item.surface.metallic),
+            ],
+        )
+        for output in ("Surface", "Displacement", "Volume"):
+            getattr(material, f"Create{output}Output")("mdl").ConnectToSource(
+                mdl.ConnectableAPI(), "out"
+            )
+        prim = material.GetPrim()
+        prim.CreateAttribute("omni:simready:nonvisual:base", Sdf.ValueTypeNames.Token).Set(
+            item.surface.kind
+        )
+        if texture_size is not None:
+            _author_textures(stage, item, texture_size, preview, mdl)
+
+
+def _author_textures(
+    stage: Usd.Stage, item: Look, size: int, preview: UsdShade.Shader, mdl: UsdShade.Shader
+) -> None:
+    path = preview.GetPath().GetParentPath()
+    reader = UsdShade.Shader.Define(stage, path.AppendChild("TexCoords"))
+    reader.CreateIdAttr("UsdPrimvarReader_float2")
+    _inputs(reader, [("varname", "token", "st")])
+    st = reader.CreateOutput("result", Sdf.ValueTypeNames.Float2)
+    _inputs(mdl, [("reflection_roughness_texture_influence", "float", 1.0)])
+    for role, preview_input, value_type, channel, mdl_input, space in _TEXTURE_INPUTS:
+        file = Sdf.AssetPath(item.texture_path(role, size))
+        texture = UsdShade.Shader.Define(stage, path.AppendChild(f"{role}Texture"))
+        texture.CreateIdAttr("UsdUVTexture")
+        _inputs(texture, [("file", "asset", file), ("sourceColorSpace", "token", space)])
+        _inputs(texture, [("wrapS", "token", "repeat"), ("wrapT", "token", "repeat")])
+        texture.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(st)
+        if role is TextureRole.NORMAL:  # stored 0..1, wanted -1..1
+            _inputs(texture, [("scale", "float4", Gf.Vec4f(2, 2, 2, 1))])
+            _inputs(texture, [("bias", "float4", Gf.Vec4f(-1, -1, -1, 0))])
+        source = texture.CreateOutput(channel, Sdf.ValueTypeNames.Find(value_type))
+        target = preview.CreateInput(preview_input, _PREVIEW_INPUT_TYPES[preview_input])
+        target.ConnectToSource(source)
+        mdl.CreateInput(mdl_input, Sdf.ValueTypeNames.Asset).Set(file)
+        mdl.GetInput(mdl_input).GetAttr().SetColorSpace("auto" if space == "sRGB" else "raw")
+
+
+def _inputs(shader: UsdShade.Shader, values: Iterable[tuple[str, str, object]]) -> None:
+    for name, type_name, value in values:
+        shader.CreateInput(name, Sdf.ValueTypeNames.Find(type_name)).Set(value)
 
 
 def _bind(prim: Usd.Prim, material: Sdf.Path) -> None:
@@ -257,8 +376,36 @@ def _author_geom(stage: Usd.Stage, path: Sdf.Path, geom: Geom, inherited: Materi
     if isinstance(geom.shape, Box):
         gprim.AddScaleOp(UsdGeom.XformOp.PrecisionDouble).Set(Gf.Vec3d(*geom.shape.size))
     _finish_gprim(gprim, geom.rgba[:3])
+    gprim.CreatePurposeAttr(UsdGeom.Tokens.guide)
     if geom.material != inherited:
         _bind(gprim.GetPrim(), MATERIALS.AppendChild(geom.material.name))
+    _author_visual(stage, path.GetParentPath().AppendChild(geom.name + VISUAL_SUFFIX), geom)
+
+
+def _author_visual(stage: Usd.Stage, path: Sdf.Path, geom: Geom) -> None:
+    """The geom's render mesh, bound to its look for every purpose but physics."""
+    tri = indexed_mesh(geom.shape)
+    mesh = UsdGeom.Mesh.Define(stage, path)
+    points = Vt.Vec3fArray.FromNumpy(tri.points.astype(np.float32))
+    mesh.CreatePointsAttr(points)
+    triangles = len(tri.face_points) // 3
+    mesh.CreateFaceVertexCountsAttr(Vt.IntArray.FromNumpy(np.full(triangles, 3, np.int32)))
+    mesh.CreateFaceVertexIndicesAttr(Vt.IntArray.FromNumpy(tri.face_points.astype(np.int32)))
+    mesh.CreateSubdivisionSchemeAttr(UsdGeom.Tokens.none)
+    primvars = UsdGeom.PrimvarsAPI(mesh)
+    for name, type_name, values, indices in (
+        ("normals", Sdf.ValueTypeNames.Normal3fArray, tri.normals, tri.face_normals),
+        ("st", Sdf.ValueTypeNames.TexCoord2fArray, tri.uvs, tri.face_uvs),
+    ):
+        primvar = primvars.CreatePrimvar(name, type_name, UsdGeom.Tokens.faceVarying)
+        primvar.Set(values.astype(np.float32))
+        primvar.SetIndices(Vt.IntArray.FromNumpy(indices.astype(np.int32)))
+    mesh.CreateExtentAttr(UsdGeom.Mesh.ComputeExtent(points))
+    mesh.CreateDisplayColorAttr([Gf.Vec3f(*geom.rgba[:3])])
+    mesh.AddTranslateOp(UsdGeom.XformOp.PrecisionDouble).Set(Gf.Vec3d(*geom.pos))
+    UsdShade.MaterialBindingAPI.Apply(mesh.GetPrim()).Bind(
+        UsdShade.Material(stage.GetPrimAtPath(LOOKS.AppendChild(look(geom).name)))
+    )
 
 
 def _finish_gprim(gprim: UsdGeom.Gprim, rgb: tuple[float, float, float]) -> None:
