@@ -1,6 +1,11 @@
 """Scene file -> compiled MuJoCo model: the materialise and build steps of the reload pipeline.
 
 A single XML is compiled from its own folder, so relative mesh paths resolve as the author meant.
+MuJoCo keeps decoded meshes and textures in its asset cache, keyed by file path, so a file
+compiled again from the same path reuses them; an export fetched for a new revision lands in a
+new folder, so there (`by_content=True`) its assets are handed over in a virtual file system
+under their relative names, which MuJoCo's cache keys by name and content: what did not change
+between revisions (a texture, a mesh) is not decoded again.
 A ZIP (the hosted service may deliver one) is unpacked safely into a private temporary folder that
 lives only while MuJoCo compiles; the compiled model holds every mesh and texture itself.
 """
@@ -30,8 +35,10 @@ _MJCF_HINT = (
 )
 
 
-def compile_file(path: str | Path) -> mujoco.MjModel:
-    """Compile an MJCF `.xml` or a `.zip` holding one; every failure is an `MjcfLoadError`."""
+def compile_file(path: str | Path, *, by_content: bool = False) -> mujoco.MjModel:
+    """Compile an MJCF `.xml` or a `.zip` holding one; every failure is an `MjcfLoadError`.
+
+    `by_content`: the file is a new copy of a revision (see the module docstring)."""
     path = Path(path)
     if not path.is_file():
         reason = "it is a folder, not a file" if path.is_dir() else "no such file"
@@ -43,7 +50,7 @@ def compile_file(path: str | Path) -> mujoco.MjModel:
     if zipped:
         return _compile_zip(path)
     _refuse_non_mjcf(path)
-    return _compile_xml(path, shown_as=path)
+    return _compile_xml(path, shown_as=path, by_content=by_content)
 
 
 def _refuse_non_mjcf(path: Path) -> None:
@@ -59,11 +66,32 @@ def _refuse_non_mjcf(path: Path) -> None:
         raise MjcfLoadError(path, "it is not XML (MJCF files start with '<')", hint=_MJCF_HINT)
 
 
-def _compile_xml(path: Path, *, shown_as: Path) -> mujoco.MjModel:
+def _compile_xml(path: Path, *, shown_as: Path, by_content: bool = False) -> mujoco.MjModel:
     try:
-        return mujoco.MjModel.from_xml_path(str(path))
+        assets = _assets_by_name(path) if by_content else None
+        if assets is None:
+            return mujoco.MjModel.from_xml_path(str(path))
+        return mujoco.MjModel.from_xml_string(path.read_text(encoding="utf-8"), assets)
     except ValueError as exc:
         raise MjcfLoadError.from_mujoco(shown_as, exc) from exc
+
+
+def _assets_by_name(path: Path) -> dict[str, bytes] | None:
+    """The XML's mesh and texture files by their names relative to its folder; None when it has
+    none, includes other XML or reaches outside its folder (then it is compiled by path)."""
+    folder = path.parent.absolute()
+    assets = {}
+    try:
+        for name in mujoco.mju_getXMLDependencies(str(path)):
+            file = Path(name).absolute()
+            if file == path.absolute():
+                continue
+            if file.suffix.lower() in (".xml", ".mjcf") or not file.is_relative_to(folder):
+                return None
+            assets[file.relative_to(folder).as_posix()] = file.read_bytes()
+    except (ValueError, mujoco.FatalError, OSError):  # compiling by path says what is wrong
+        return None
+    return assets or None
 
 
 def _compile_zip(path: Path) -> mujoco.MjModel:

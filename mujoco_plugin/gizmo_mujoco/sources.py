@@ -73,7 +73,7 @@ class SceneSource:
         started = time.perf_counter()
         fetched = self.client.fetch_scene(self.scene_id)
         fetched_at = time.perf_counter()
-        model = compile_file(fetched.path)
+        model = compile_file(fetched.path, by_content=True)  # a new folder per revision
         scene = fetched.scene
         self.label = f"scene '{scene.name}' ({scene.id}, {len(scene.assets)} placements)"
         return Build(

@@ -15,11 +15,12 @@ import mujoco
 import numpy as np
 import pytest
 from mujoco_scenes import ARM, CRATE, NEW_ARM, TILTED, scene_xml
+from PIL import Image
 from real_scenes import HOME_LIFT, write_real_scene
 
 import gizmo_mujoco
 from gizmo_mujoco import watcher as watcher_module
-from gizmo_mujoco.loading import reset_to_keyframe
+from gizmo_mujoco.loading import compile_file, reset_to_keyframe
 from gizmo_mujoco.sources import FileSource
 from gizmo_mujoco.transfer import TransferReport, transfer_state
 from gizmo_mujoco.watcher import SceneWatcher
@@ -108,6 +109,28 @@ def test_xml_with_meshes_beside_it_loads_from_another_cwd(
     monkeypatch.chdir(elsewhere)
     model, _ = gizmo_mujoco.load_file(tmp_path / "scene.xml")
     assert model.nmesh == 2
+
+
+def test_compiling_by_content_matches_by_path_and_sees_changed_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revision in a new folder, its meshes (meshdir) and texture handed over by name."""
+    first = write_real_scene(tmp_path / "v1")
+    (tmp_path / "m" / "meshes" / "parts").mkdir(parents=True)
+    (tmp_path / "m" / "meshes" / "cube.obj").write_text(CUBE_OBJ)
+    (tmp_path / "m" / "meshes" / "parts" / "tetra.stl").write_bytes(_tetra_stl())
+    (tmp_path / "m" / "scene.xml").write_text(MESH_SCENE)
+    monkeypatch.chdir(tmp_path / "m" / "meshes")  # no name may resolve against the cwd
+    for path in (first.path, tmp_path / "m" / "scene.xml"):
+        by_path, by_content = compile_file(path), compile_file(path, by_content=True)
+        assert (by_content.ntex, by_content.nmesh) == (by_path.ntex, by_path.nmesh)
+        assert np.array_equal(by_content.tex_data, by_path.tex_data)
+        assert np.array_equal(by_content.mesh_vert, by_path.mesh_vert)
+    second = write_real_scene(tmp_path / "v2")  # the next revision: same names, new texture
+    Image.new("RGB", (64, 64), (0, 200, 0)).save(second.texture, format="PNG")
+    changed = compile_file(second.path, by_content=True)
+    assert np.array_equal(changed.tex_data, compile_file(second.path).tex_data)
+    assert not np.array_equal(changed.tex_data, compile_file(first.path, by_content=True).tex_data)
 
 
 def test_unsafe_zip_is_refused_before_anything_is_written(tmp_path: Path) -> None:
