@@ -20,18 +20,27 @@ processes of both trees and keeping each one's fastest CPU time, so that load fr
 processes on a shared machine hits both alike; exits 1 if this tree is more than
 ``--max-slowdown`` times slower.
 
-Run: .venv/bin/python bench/bench_export.py [--repeat 5] [--against DIR [--rounds 4]]
+``--looks`` times instead what a jobs-generation export costs now that it looks like the real
+service's (meshes, PBR materials, textures at ``GIZMO_TEXTURE_SIZE``, default 1024): the whole ZIP
+(``gen2.archives.scene_zip``) at 1, 10, 20 and 100 objects, cold (no texture made yet) and warm
+(textures from the per-process cache), against the same ZIP with textures off in the same run,
+and its size; then MuJoCo's compile of the textured ZIP as delivered (``MjSpec.from_zip``)
+against plain ``MjModel.from_xml_path`` of the same files unpacked.
+
+Run: .venv/bin/python bench/bench_export.py [--repeat 5] [--against DIR [--rounds 4]] [--looks]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -213,6 +222,82 @@ def compare_trees(against: Path, rounds: int, repeat: int, max_slowdown: float) 
     return ratio <= max_slowdown
 
 
+LOOK_SIZES = (1, 10, 20, 100)
+
+
+def scene_record(scene: list[PlacementInput]) -> dict[str, object]:
+    """The jobs generation's scene record holding the same objects."""
+    return {
+        "room": None,
+        "objects": [
+            {
+                "name": p.placement_id,
+                "label": p.asset_name,
+                "asset_id": p.asset_id,
+                "prompt": p.prompt,
+                "position": dict(zip("xyz", p.position, strict=True)),
+                "rotation": {
+                    "x": p.rotation.x,
+                    "y": p.rotation.y,
+                    "z": p.rotation.z,
+                    "w": p.rotation.w,
+                },
+            }
+            for p in scene
+        ],
+    }
+
+
+def looks_report(repeat: int) -> None:
+    """ZIP export time and size with textures (cold, warm) against no textures; MuJoCo compile."""
+    from gizmo_server.gen2.archives import scene_zip
+    from gizmo_server.writers.materials import TEXTURE_SIZE_ENV, configured_texture_size
+    from gizmo_server.writers.textures import texture_pngs
+
+    size = configured_texture_size()
+    print(f"textures {size} px; ZIP = gen2.archives.scene_zip; ratios against textures off")
+    print(
+        f"{'fmt':<5} {'N':>4} {'cold s':>8} {'warm s':>8} {'plain s':>8} {'warm/plain':>10} "
+        f"{'cold/plain':>10} {'ZIP MB':>7} {'plain MB':>8}"
+    )
+    zips: dict[int, bytes] = {}
+    for fmt in ("mjcf", "usd"):
+        for n in LOOK_SIZES:
+            record = scene_record(placements(n))
+            make = partial(scene_zip, "scn_bench", "bench", record, fmt, None)
+            texture_pngs.cache_clear()
+            start = time.perf_counter()
+            data = make()
+            cold = time.perf_counter() - start
+            warm = best_of(repeat, make)
+            previous = os.environ.get(TEXTURE_SIZE_ENV)
+            os.environ[TEXTURE_SIZE_ENV] = "0"
+            try:
+                plain_data = make()
+                plain = best_of(repeat, make)
+            finally:
+                if previous is None:
+                    del os.environ[TEXTURE_SIZE_ENV]
+                else:
+                    os.environ[TEXTURE_SIZE_ENV] = previous
+            if fmt == "mjcf":
+                zips[n] = data
+            print(
+                f"{fmt:<5} {n:>4} {cold:>8.3f} {warm:>8.3f} {plain:>8.3f} {warm / plain:>10.1f} "
+                f"{cold / plain:>10.1f} {len(data) / 1e6:>7.1f} {len(plain_data) / 1e6:>8.2f}"
+            )
+    print(f"{'N':>4} {'from_zip s':>10} {'from_xml_path s':>15} {'ratio':>6}")
+    for n, data in zips.items():
+        with tempfile.TemporaryDirectory(prefix="bench-looks-") as folder:
+            zipfile.ZipFile(io.BytesIO(data)).extractall(folder)
+            path = str(Path(folder) / "scene.xml")
+            from_path = best_of(repeat, partial(mujoco.MjModel.from_xml_path, path))
+        from_zip = best_of(
+            repeat, lambda data=data: mujoco.MjSpec.from_zip(io.BytesIO(data)).compile()
+        )
+        print(f"{n:>4} {from_zip:>10.3f} {from_path:>15.3f} {from_zip / from_path:>6.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -220,7 +305,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--max-slowdown", type=float, default=1.10)
     parser.add_argument("--time-usd", type=int, help=argparse.SUPPRESS)  # one child's timing
+    parser.add_argument("--looks", action="store_true", help="time textured ZIP exports instead")
     args = parser.parse_args()
+    if args.looks:
+        Usd.Stage.CreateInMemory()
+        looks_report(args.repeat)
+        return 0
     if args.time_usd is not None:
         print(f"{usd_cpu_seconds(args.time_usd, args.repeat):.6f}")
         return 0
