@@ -43,7 +43,8 @@ class ReloadEvent:
     revision: str | None
     report: TransferReport | None = None
     error: Exception | None = None
-    build_seconds: float = 0.0
+    build_seconds: float = 0.0  # fetch + compile
+    fetch_seconds: float = 0.0
     detected_at: float = 0.0  # time.monotonic() when the change was first seen
     applied_at: float = 0.0
 
@@ -248,6 +249,7 @@ class SceneWatcher:
             staged.revision,
             report=report,
             build_seconds=staged.fetch_seconds + staged.compile_seconds,
+            fetch_seconds=staged.fetch_seconds,
             detected_at=detected_at,
             applied_at=time.monotonic(),
         )
