@@ -135,3 +135,14 @@ def test_follow_needs_a_scene_of_the_api(tmp_path: Path) -> None:
     watcher.load()
     with pytest.raises(TypeError, match="only a scene of the API has jobs"):
         watcher.follow("job_x")
+
+
+def test_idle_polls_are_conditional_gets_answered_304(
+    jobs_client: GizmoClient, warehouse: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher = SceneWatcher(SceneSource(jobs_client, warehouse), poll_interval=POLL)
+    watcher.load()
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        assert [watcher.poll() for _ in range(3)] == [False, False, False]
+    answers = [r.getMessage() for r in caplog.records if f"/scenes/{warehouse} " in r.getMessage()]
+    assert len(answers) == 3 and all('" 304 ' in answer for answer in answers[1:]), answers
