@@ -129,6 +129,18 @@ def test_headless_edit_of_a_jobs_scene_reloads_when_the_job_succeeds(
     assert "no table" in failed.stderr
 
 
+def test_edit_of_an_alpha_scene_names_the_generation_in_one_line(
+    local_server: LocalServer, demo_scene: Scene, tmp_path: Path
+) -> None:
+    env = {"GIZMO_API_KEY": local_server.api_key, "GIZMO_BASE_URL": local_server.base_url}
+    result = _run(
+        "view", demo_scene.id, "--headless", "--edit", "add a crate", cwd=tmp_path, env=env
+    )
+    _assert_clean_failure(result, 2)
+    assert "scenes.edit belongs to the jobs API generation" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_headless_demo_reloads_keeps_state_and_leaves_pictures(tmp_path: Path) -> None:
     """The README's first command, exactly: `gizmo-mujoco view --demo` with no display."""
     result = _run("view", "--demo", cwd=tmp_path)
