@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Security
 from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic_core import to_json
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from . import exports
 from .artifacts import ExportResult, content_type
@@ -47,7 +48,7 @@ IDENTITY = (0.0, 0.0, 0.0, 1.0)  # scalar-last
 router = APIRouter(prefix="/v1")
 _bearer = HTTPBearer(auto_error=False, description="Your API key: `Authorization: Bearer <key>`.")
 _READ_ERRORS = error_responses(400, 401, 403, 404, 429, 500, 502, 503)
-_WRITE_ERRORS = error_responses(400, 401, 403, 404, 429, 500, 502, 503)
+_WRITE_ERRORS = error_responses(400, 401, 403, 404, 429, 500, 502, 503, 507)
 
 
 def _service(request: Request) -> Service:
@@ -354,12 +355,36 @@ def export_scene(
 # -- downloads ----------------------------------------------------------------------------------
 
 
+class _Download(FileResponse):
+    """A file answer whose Range refusals are enveloped (Starlette answers them in plain text)."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader as exc:
+            raise bad_request(
+                "invalid_range",
+                f"Malformed Range header ({exc.content.rstrip('.')}): send e.g. "
+                "`Range: bytes=0-1023`, or no Range for the whole file.",
+            ) from None
+        except RangeNotSatisfiable:
+            raise ApiError(
+                416,
+                "invalid_request",
+                "range_not_satisfiable",
+                f"The Range starts beyond the file's {file_size} bytes; ask for bytes "
+                f"0-{file_size - 1} at most.",
+                headers={"Content-Range": f"bytes */{file_size}"},
+            ) from None
+
+
 @router.get(
     "/downloads/{token}",
     response_class=FileResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The exported file."},
-        **error_responses(403, 404, 429, 500, 502, 503),
+        **error_responses(400, 403, 404, 416, 429, 500, 502, 503),
     },
     summary="Download an export (pre-signed link: no Authorization header)",
 )
@@ -374,7 +399,7 @@ def download(
     if found is None:
         raise not_found("download_not_found", "No such export; export again for a fresh link.")
     row, path = found
-    return FileResponse(
+    return _Download(
         path,
         media_type=content_type(row.filename),
         filename=row.filename,

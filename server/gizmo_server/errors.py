@@ -6,6 +6,8 @@ response can ever be an HTML page or a traceback.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +18,9 @@ __all__ = [
     "bad_request",
     "forbidden",
     "internal_error",
+    "is_disk_full",
     "not_found",
+    "storage_full",
     "unauthorized",
 ]
 
@@ -74,3 +78,29 @@ def not_found(code: str, message: str) -> ApiError:
 
 def internal_error(message: str = "The server failed unexpectedly; this is a bug.") -> ApiError:
     return ApiError(500, "api_error", "internal_error", message)
+
+
+def storage_full() -> ApiError:
+    """507: the data directory's disk is full (the write was rolled back, nothing half-saved)."""
+    return ApiError(
+        507,
+        "api_error",
+        "insufficient_storage",
+        "The server's disk is full, so nothing was saved; free space where its data directory "
+        "lives (or restart it with --data on a disk with room), then retry.",
+        headers={"Retry-After": "60"},
+    )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True if `exc`, or an exception it was raised from, is "no space left" (file or SQLite)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and (
+            getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

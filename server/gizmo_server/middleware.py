@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .asgi import add_headers, header
-from .errors import ApiError, bad_request, internal_error
+from .errors import ApiError, bad_request, internal_error, is_disk_full, storage_full
 
 __all__ = ["BodyGuard", "RequestContext", "request_body"]
 
@@ -31,14 +31,14 @@ def request_body(scope: Scope) -> bytes:
 
 
 class RequestContext:
-    """Gives every response an `X-Request-Id`; turns any unhandled exception into a 500 envelope
-    (`crash` builds it: each API generation has its own envelope)."""
+    """Gives every response an `X-Request-Id`; turns any unhandled exception into a 500 envelope,
+    or 507 when the disk is full (`render` shapes it: each API generation has its own envelope)."""
 
     def __init__(
-        self, app: ASGIApp, crash: Callable[[], Response] = lambda: internal_error().response()
+        self, app: ASGIApp, render: Callable[[ApiError], Response] = ApiError.response
     ) -> None:
         self.app = app
-        self.crash = crash
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,11 +56,18 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            logger.exception("%s %s failed [%s]", scope["method"], scope["path"], request_id)
+        except Exception as exc:
+            full = is_disk_full(exc)
+            if full:
+                logger.error(
+                    "%s %s: the disk is full [%s]", scope["method"], scope["path"], request_id
+                )
+            else:
+                logger.exception("%s %s failed [%s]", scope["method"], scope["path"], request_id)
             if started:
                 raise  # too late for an envelope: uvicorn closes the connection
-            await self.crash()(scope, receive, send_with_id)
+            error = storage_full() if full else internal_error()
+            await self.render(error)(scope, receive, send_with_id)
 
 
 def _reject_constant(name: str) -> NoReturn:

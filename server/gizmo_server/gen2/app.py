@@ -82,6 +82,11 @@ def _refused_body(error: ApiError) -> Response:
     ).response()
 
 
+def _nested(error: ApiError) -> Response:
+    """A last-resort answer (500, or 507 for a full disk) in this generation's envelope."""
+    return Gen2Error(error.status, error.code, error.message, headers=error.headers).response()
+
+
 def create_gen2_app(runtime: Gen2Runtime, max_body_bytes: int) -> FastAPI:
     app = FastAPI(
         title="Gizmo jobs generation (local)",
@@ -124,10 +129,5 @@ def create_gen2_app(runtime: Gen2Runtime, max_body_bytes: int) -> FastAPI:
     app.add_exception_handler(HTTPException, on_http)
     app.add_middleware(BodyGuard, max_bytes=max_body_bytes, render=_refused_body)
     app.add_middleware(RateLimits, accounts=runtime.accounts)
-    app.add_middleware(
-        RequestContext,
-        crash=lambda: Gen2Error(
-            500, "internal_error", "The server failed unexpectedly; a bug."
-        ).response(),
-    )
+    app.add_middleware(RequestContext, render=_nested)
     return app
