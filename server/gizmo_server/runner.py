@@ -16,6 +16,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from . import logs
+
 __all__ = ["bind_socket", "drop_connection", "make_server"]
 
 _TRANSPORT = "gizmo.transport"
@@ -85,4 +87,5 @@ def make_server(
         server_header=False,
         timeout_graceful_shutdown=2,
     )
+    logs.install()  # after uvicorn configured its loggers
     return uvicorn.Server(config)
