@@ -1,13 +1,19 @@
 """`gizmo-server`: run the local Gizmo-compatible server in the foreground.
 
-Prints the base URL and the key(s) at start; the only place an API key is ever printed on purpose.
+Prints the base URL and the keys at start: in full only the demo's (public) keys and a key it
+has just generated (the one chance to see it); keys it was given (`--api-key`, `--keys-file`,
+`GIZMO_SERVER_API_KEYS`) are shown masked, `gzk_…abcd`. `GIZMO_SERVER_API_KEYS` keeps keys out of
+`ps`, which shows `--api-key` to every local user.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import ipaddress
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,7 +32,9 @@ from .gen2.runtime import Gen2Settings
 from .runner import bind_socket, make_server
 from .service import Service, Settings
 
-__all__ = ["build_parser", "main"]
+__all__ = ["KEYS_ENV", "build_parser", "main", "mask"]
+
+KEYS_ENV = "GIZMO_SERVER_API_KEYS"
 
 
 def _non_negative(text: str) -> float:
@@ -93,7 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--keys-file",
         type=Path,
         metavar="FILE",
-        help="file with one API key per line (# comments), each its own account",
+        help="file with one API key per line (# comments), each its own account; keys can "
+        f"also come from ${KEYS_ENV} (comma or space separated), which ps does not show",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no access log line per request (warnings only)"
     )
     parser.add_argument(
         "--demo",
@@ -183,15 +195,55 @@ def _read_keys_file(path: Path) -> list[str]:
     return keys
 
 
+def mask(key: str) -> str:
+    """`gzk_…abcd`: enough to tell keys apart, not enough to use one."""
+    prefix = "gzm_k1_" if is_gen2_key(key) else key[:4]
+    return f"{prefix}…{key[-4:]}"
+
+
+def _env_keys() -> list[str]:
+    keys = []
+    for text in os.environ.get(KEYS_ENV, "").replace(",", " ").split():
+        try:
+            keys.append(validate_key(text))
+        except ValueError as exc:
+            raise ValueError(f"${KEYS_ENV}: {exc}") from None
+    return keys
+
+
+def _fail(message: str) -> int:
+    """One line on stderr and the usage-error exit code, without the whole usage."""
+    print(f"gizmo-server: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: is another gizmo-server running? use --port"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    keys: list[str] = [DEMO_API_KEY, GEN2_DEMO_API_KEY] if args.demo else []
+    shown: list[str] = [DEMO_API_KEY, GEN2_DEMO_API_KEY] if args.demo else []
+    keys = list(shown)
     try:
         if args.keys_file is not None:
             keys += _read_keys_file(args.keys_file)
     except (OSError, ValueError) as exc:
         parser.error(f"--keys-file: {exc}")
+    try:
+        keys += _env_keys()
+    except ValueError as exc:
+        parser.error(str(exc))
     keys += args.api_key
     keys = list(dict.fromkeys(keys))
 
@@ -218,12 +270,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             sock = bind_socket(args.host, args.port)
         except OSError as exc:
-            parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+            return _fail(_listen_error(args.host, args.port, exc))
+        stack.callback(sock.close)
         service = Service(settings)
         stack.callback(service.close)
         existing = service.store.account_count()
         if not keys and existing == 0:
-            keys = [generate_api_key()]
+            keys = shown = [generate_api_key()]
         for key in keys:
             if is_gen2_key(key):
                 service.gen2.accounts.register(key)
@@ -237,25 +290,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         host, port = sock.getsockname()[:2]
         url_host = f"[{host}]" if ":" in host else host
         base_url = f"http://{url_host}:{port}/v1"
+
+        def printed(key: str) -> str:
+            return key if key in shown else mask(key)
+
         lines = [
             "Gizmo local server: a stand-in for the Gizmo Scenes API (not the real Gizmo)",
             f"  base URL:  {base_url}",
-            f"  API docs:  {base_url}/docs",
+            f"  API docs:  {base_url}/docs  (Swagger UI loads from a CDN: blank offline; "
+            f"{base_url}/openapi.json always works)",
             f"  data:      {data_dir}",
         ]
-        lines += [f"  API key:   {key}" for key in keys if not is_gen2_key(key)]
+        lines += [f"  API key:   {printed(key)}" for key in keys if not is_gen2_key(key)]
         lines += [
-            f"  jobs key:  {key}  (the newer jobs generation)" for key in keys if is_gen2_key(key)
+            f"  jobs key:  {printed(key)}  (the newer jobs generation)"
+            for key in keys
+            if is_gen2_key(key)
         ]
+        if any(key not in shown for key in keys):
+            lines.append("  (keys you gave are shown masked)")
         if not keys:
             lines.append(
                 f"  accounts:  {existing} existing (keys are stored hashed; use the ones printed "
                 "when they were created, or add --api-key)"
             )
         else:
-            lines.append(f"  try:       export GIZMO_BASE_URL={base_url} GIZMO_API_KEY={keys[0]}")
+            first = keys[0] if keys[0] in shown else "<your key>"
+            lines.append(f"  try:       export GIZMO_BASE_URL={base_url} GIZMO_API_KEY={first}")
         print("\n".join(lines), flush=True)
-        server = make_server(create_app(service), log_level="info", access_log=True)
+        if not _is_loopback(host):
+            print(
+                f"gizmo-server: warning: listening on {host}, not loopback: anyone who can reach "
+                "this machine can call it, and keys travel in plain HTTP; use --host 127.0.0.1 "
+                "unless you mean it",
+                file=sys.stderr,
+                flush=True,
+            )
+        server = make_server(
+            create_app(service),
+            log_level="warning" if args.quiet else "info",
+            access_log=not args.quiet,
+        )
         # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal: that is a clean stop
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])

@@ -17,17 +17,22 @@ from gizmo_server.cli import main
 from gizmo_server.demo import DEMO_API_KEY, DEMO_SCENE_NAME
 from gizmo_server.gen2.demo import GEN2_DEMO_API_KEY
 
+_LAST: list[subprocess.Popen[str]] = []  # the process `running` started last
+
 
 @contextmanager
-def running(*args: str) -> Iterator[tuple[str, list[str], list[str]]]:
+def running(
+    *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
     """Start `gizmo-server --port 0 ARGS`; yield (base URL, printed keys, all printed lines)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "gizmo_server.cli", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
+    _LAST[:] = [process]
     assert process.stdout is not None
     lines: list[str] = []
     try:
@@ -98,8 +103,9 @@ def test_each_key_is_an_account_of_its_own(tmp_path: Path) -> None:
         "--keys-file",
         str(keys_file),
     )
-    with running(*args) as (base_url, keys, _):
-        assert keys == ["gzk_from_file_key_1", "gzk_cli_key_one_1"]
+    with running(*args) as (base_url, keys, lines):
+        assert keys == ["gzk_…ey_1", "gzk_…ne_1"]  # given keys are printed masked
+        assert not any("gzk_cli_key_one_1" in line or "from_file" in line for line in lines)
         scene = requests.post(
             base_url + "/scenes",
             json={"name": "Private"},
@@ -107,6 +113,43 @@ def test_each_key_is_an_account_of_its_own(tmp_path: Path) -> None:
             timeout=10,
         ).json()
         assert _get(base_url, f"/scenes/{scene['id']}", "gzk_from_file_key_1").status_code == 403
+
+
+def test_keys_from_the_environment_stay_out_of_ps_and_the_banner(tmp_path: Path) -> None:
+    env = {"GIZMO_SERVER_API_KEYS": "gzk_env_key_number_1, gzm_k1_env_jobs_key_2"}
+    with running("--data", str(tmp_path), env=env) as (base_url, keys, lines):
+        assert keys == ["gzk_…er_1"]
+        assert "  jobs key:  gzm_k1_…ey_2  (the newer jobs generation)" in lines
+        assert any("GIZMO_API_KEY=<your key>" in line for line in lines)
+        assert _get(base_url, "/scenes", "gzk_env_key_number_1").status_code == 200
+        assert _get(base_url, "/whoami", "gzm_k1_env_jobs_key_2").status_code == 200
+
+
+def test_a_busy_port_is_one_line_naming_the_way_out() -> None:
+    with running("--demo") as (base_url, _, _):
+        port = base_url.split(":")[-1].split("/")[0]
+        busy = subprocess.run(
+            [sys.executable, "-m", "gizmo_server.cli", "--port", port, "--demo"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert busy.returncode == 2
+    assert busy.stderr.strip().splitlines() == [
+        f"gizmo-server: error: port {port} is in use: is another gizmo-server running? use --port"
+    ]
+
+
+def test_quiet_logs_no_request_and_all_interfaces_warn() -> None:
+    with running("--demo", "--quiet", "--host", "0.0.0.0") as (base_url, _, lines):
+        assert any("Swagger UI loads from a CDN" in line for line in lines)
+        local = base_url.replace("0.0.0.0", "127.0.0.1")
+        for _ in range(3):
+            assert _get(local, "/scenes", DEMO_API_KEY).status_code == 200
+        process = _LAST[0]
+    logged = process.stderr.read() if process.stderr else ""
+    assert "listening on 0.0.0.0, not loopback" in logged
+    assert "GET /v1/scenes" not in logged
 
 
 @pytest.mark.parametrize(
