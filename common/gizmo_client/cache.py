@@ -57,15 +57,20 @@ def _lock_path(parent: Path, token: str) -> Path:
 
 
 def _tree_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
+    """Bytes under `path`, counting what is there now: another process may be renaming or
+    removing files and folders of it meanwhile (`os.walk` skips what vanished)."""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+    except OSError:
+        return 0
     total = 0
-    for f in path.rglob("*"):
-        try:
-            if f.is_file():
-                total += f.stat().st_size
-        except FileNotFoundError:
-            continue  # removed by its owner meanwhile
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name), follow_symlinks=False).st_size
+            except OSError:
+                continue  # removed by its owner meanwhile
     return total
 
 
