@@ -72,10 +72,17 @@ def assert_at_api_pose(stage: Usd.Stage, prim_path: str, scene: Scene) -> None:
         )
 
 
+# Kit resolves its core MDLs (`@OmniPBR.mdl@` in real and local exports) from its own library.
+KIT_CORE_MDLS = frozenset(
+    {"OmniPBR.mdl", "OmniGlass.mdl", "OmniSurface.mdl", "OmniSurfaceBase.mdl"}
+)
+
+
 def assert_assets_resolve(stage: Usd.Stage, prim_path: str, layer_file: Path) -> list[Path]:
     """Every asset path under `prim_path` (composed) and of `layer_file` (and what it pulls in)
-    resolves to an existing file; returns the resolved asset files (textures...)."""
+    resolves to an existing file, Kit's core MDLs aside; returns the resolved asset files."""
     _, _, unresolved = UsdUtils.ComputeAllDependencies(str(layer_file))
+    unresolved = [path for path in unresolved if path not in KIT_CORE_MDLS]
     assert not unresolved, f"{layer_file} has unresolved asset paths: {unresolved}"
     found: list[Path] = []
     for prim in Usd.PrimRange(stage.GetPrimAtPath(prim_path)):
@@ -83,7 +90,7 @@ def assert_assets_resolve(stage: Usd.Stage, prim_path: str, layer_file: Path) ->
             if attr.GetTypeName() != Sdf.ValueTypeNames.Asset:
                 continue
             value = attr.Get()
-            if value is None or not value.path:
+            if value is None or not value.path or value.path in KIT_CORE_MDLS:
                 continue
             resolved = Path(value.resolvedPath) if value.resolvedPath else None
             assert resolved and resolved.is_file(), f"{attr.GetPath()}: {value.path!r} unresolved"
