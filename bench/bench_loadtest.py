@@ -61,6 +61,8 @@ def throughput(
     failed = [str(f) for _, r in report.cases() for f in r.findings]
     if failed:
         raise SystemExit(f"error: {len(failed)} finding(s), first: {failed[0]}")
+    if report.scenes_per_minute is None:
+        raise SystemExit("error: the run was too short to time; give it more scenes")
     return report.scenes_per_minute
 
 

@@ -148,7 +148,7 @@ def _target(args: argparse.Namespace) -> Iterator[Target]:
 
 
 def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
-    from .runner import run
+    from .runner import RunInterrupted, run
 
     scene_ids, match = target_filters(args)
     with _target(args) as target:
@@ -166,15 +166,22 @@ def _online(args: argparse.Namespace, options: CheckOptions) -> Report | None:
             finished.append(result.scene_id)
             _progress(args, len(finished), len(ids), result)
 
-        return run(
-            target,
-            ids,
-            options,
-            worker_count(args),
-            artifacts_dir(args),
-            on_result=progress,
-            ray=ray_address(args),
-        )
+        try:
+            return run(
+                target,
+                ids,
+                options,
+                worker_count(args),
+                artifacts_dir(args),
+                on_result=progress,
+                ray=ray_address(args),
+            )
+        except RunInterrupted as stopped:
+            from .runner import write_reports
+
+            paths = write_reports(stopped.report, artifacts_dir(args))
+            print(f"Partial reports: {paths[0]} and {paths[1]}", file=sys.stderr)
+            raise  # the gizmo CLI says "interrupted" and exits 130
 
 
 def _print_target(args: argparse.Namespace, target: Target, client: GizmoClient) -> None:

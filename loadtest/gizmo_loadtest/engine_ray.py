@@ -32,16 +32,16 @@ LOCAL = "local"
 
 def _check_on_node(
     target: Target, scene_id: str, options: CheckOptions, thumbnail: bool
-) -> tuple[SceneResult, bytes | None]:
-    """The task: check one scene on whichever node Ray picked; the thumbnail comes back as bytes."""
+) -> tuple[SceneResult, dict[str, bytes]]:
+    """The task: check one scene on whichever node Ray picked; thumbnails come back as bytes."""
     from .runner import check_scene
 
     with tempfile.TemporaryDirectory(prefix="gizmo-loadtest-node-") as scratch:
         result = check_scene(target, scene_id, options, Path(scratch) if thumbnail else None)
-        png = Path(result.thumbnail).read_bytes() if result.thumbnail else None
-    result.thumbnail = None
+        pngs = {fmt: Path(png).read_bytes() for fmt, png in result.thumbnails.items()}
+    result.thumbnails = {}
     result.node = ray.get_runtime_context().get_node_id()
-    return result, png
+    return result, pngs
 
 
 def connect(address: str, cpus: int | None) -> bool:
@@ -112,7 +112,7 @@ class RayEngine:
 
     def result(self, handle: ray.ObjectRef[Any], scene_id: str) -> SceneResult:
         try:
-            result, png = ray.get(handle)
+            result, pngs = ray.get(handle)
         except RayTaskError as exc:  # the task itself raised: not the node's fault, no retry
             return crashed(scene_id, self._options.formats, f"the Ray task failed: {exc}")
         except TaskCancelledError:
@@ -120,13 +120,14 @@ class RayEngine:
         except RayError as exc:  # the worker or its node died, or the object was lost
             first = str(exc).strip().splitlines()[0]
             raise Lost(f"{type(exc).__name__}: {first}") from exc
-        if png is not None and self._artifacts is not None:
+        if self._artifacts is not None:
             from .runner import thumbnail_path
 
-            path = thumbnail_path(self._artifacts, result.scene_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(png)
-            result.thumbnail = str(path)
+            for fmt, png in pngs.items():
+                path = thumbnail_path(self._artifacts, result.scene_id, fmt)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(png)
+                result.thumbnails[fmt] = str(path)
         scene_result: SceneResult = result
         return scene_result
 

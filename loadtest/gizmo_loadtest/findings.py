@@ -28,6 +28,7 @@ __all__ = [
 MJCF = ExportFormat.MUJOCO_MJCF.value
 USD = ExportFormat.ISAAC_SIM_USD.value
 FORMATS: tuple[str, ...] = (MJCF, USD)
+MIN_TIMED_SECONDS = 0.05
 CROSS = "cross_format"
 """The pseudo-format of the check that both exports agree with each other."""
 
@@ -112,7 +113,8 @@ class SceneResult:
     placements: int
     results: dict[str, FormatResult] = field(default_factory=dict)
     seconds: float = 0.0
-    thumbnail: str | None = None
+    thumbnails: dict[str, str] = field(default_factory=dict)
+    """Format -> PNG of that export drawn at t=0 (USD stages drawn by MuJoCo's renderer too)."""
     process: int = field(default_factory=os.getpid)
     """The process that checked the scene (which worker, when a run is parallel)."""
     node: str = field(default_factory=socket.gethostname)
@@ -131,7 +133,7 @@ class SceneResult:
             "seconds": self.seconds,
             "process": self.process,
             "node": self.node,
-            "thumbnail": self.thumbnail,
+            "thumbnails": self.thumbnails,
             "results": {name: r.to_json() for name, r in self.results.items()},
         }
 
@@ -146,14 +148,19 @@ class Report:
     scenes: list[SceneResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     started_at: str = ""
+    partial: bool = False
+    """The run was interrupted (Ctrl-C): only the scenes finished by then are in it."""
 
     @property
     def passed(self) -> bool:
         return all(s.passed for s in self.scenes)
 
     @property
-    def scenes_per_minute(self) -> float:
-        return 60.0 * len(self.scenes) / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+    def scenes_per_minute(self) -> float | None:
+        """None for a run too short to time (under 0.05 s, shown as 0.0 s): no made-up rate."""
+        if self.elapsed_seconds < MIN_TIMED_SECONDS or not self.scenes:
+            return None
+        return 60.0 * len(self.scenes) / self.elapsed_seconds
 
     def cases(self) -> list[tuple[SceneResult, FormatResult]]:
         return [(s, r) for s in self.scenes for r in s.results.values()]
@@ -167,6 +174,7 @@ class Report:
             "elapsed_seconds": self.elapsed_seconds,
             "workers": self.workers,
             "scenes_per_minute": self.scenes_per_minute,
+            "partial": self.partial,
             "settings": self.settings,
             "passed": self.passed,
             "summary": {

@@ -140,13 +140,27 @@ def compare_pose(
         offset = tuple(
             round(a - e, 9) for a, e in zip(actual.position, expected.position, strict=True)
         )
-        parts.append(f"position off by {dpos:.3g} m (delta {offset}, tolerance {position_tol:g} m)")
+        parts.append(
+            f"position off by {dpos:.3g} m: expected {_xyz(expected.position)}, "
+            f"got {_xyz(actual.position)} (delta {offset}, tolerance {position_tol:g} m)"
+        )
     if dang > rotation_tol:
         parts.append(
             f"rotation off by {math.degrees(dang):.4g} deg ({dang:.3g} rad, "
-            f"tolerance {rotation_tol:g} rad)"
+            f"tolerance {rotation_tol:g} rad): expected x axis {_xyz(_column(expected, 0))}, "
+            f"got {_xyz(_column(actual, 0))}"
         )
     return Finding(check, f"{what}: " + "; ".join(parts), placement=placement, where=where)
+
+
+def _xyz(v: Vec3) -> str:
+    return "(" + ", ".join(f"{c:.4g}" for c in v) + ")"
+
+
+def _column(pose: Pose, axis: int) -> Vec3:
+    """Where the body's axis points in the scene (a column of its rotation matrix)."""
+    r = pose.rotation
+    return (r[0][axis], r[1][axis], r[2][axis])
 
 
 def matching_findings(

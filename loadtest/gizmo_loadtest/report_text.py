@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from .findings import FormatResult, Report
 
-__all__ = ["outcome", "short_node", "summary"]
+__all__ = ["describe_settings", "outcome", "short_node", "summary", "throughput"]
+
+_FORMAT_NAMES = {"mujoco_mjcf": "MJCF", "isaac_sim_usd": "USD"}
+
+
+def describe_settings(settings: dict[str, Any]) -> str:
+    """The run's settings as a person reads them (report.json keeps the raw values)."""
+    parts = []
+    if "formats" in settings:
+        formats = [_FORMAT_NAMES.get(f, f) for f in settings["formats"]]
+        parts.append("formats " + " and ".join(formats))
+    if "steps" in settings:
+        parts.append(f"{settings['steps']} MuJoCo steps")
+    tol = settings.get("tolerances") or {}
+    if tol:
+        parts.append(
+            f"tolerances {tol['position']:g} m / {tol['rotation']:g} rad "
+            f"(joint frames {tol['joint_position']:g} m / {tol['joint_rotation']:g} rad)"
+        )
+    if "thumbnails" in settings:
+        parts.append("thumbnails " + ("on" if settings["thumbnails"] else "off"))
+    if "engine" in settings:
+        parts.append(f"checked in {settings['engine']}")
+    return "; ".join(parts)
+
+
+def throughput(report: Report) -> str:
+    """`N scenes/min`, or why there is none (a run too short to time)."""
+    rate = report.scenes_per_minute
+    return "too short to time" if rate is None else f"{rate:.1f} scenes/min"
 
 
 def outcome(result: FormatResult) -> str:
@@ -62,6 +92,8 @@ def summary(report: Report) -> str:
         "",
         f"{len(report.scenes)} scene(s), {len(cases)} case(s): {counts['pass']} passed, "
         f"{counts['FAIL']} failed, {counts['skip']} skipped in {report.elapsed_seconds:.1f} s "
-        f"({report.scenes_per_minute:.1f} scenes/min, {report.workers} {worker_word})",
+        f"({throughput(report)}, {report.workers} {worker_word})",
     ]
+    if report.partial:
+        lines.append("PARTIAL: interrupted; only the scenes finished by then are reported")
     return "\n".join(lines)

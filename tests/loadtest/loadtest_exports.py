@@ -214,6 +214,8 @@ def mjcf_without_placement(src: Path, dst: Path, placement: PlacedAsset) -> Path
     for element in doomed:
         if parents[element] not in doomed:
             parents[element].remove(element)
+    for keyframe in tree.getroot().findall("keyframe"):
+        tree.getroot().remove(keyframe)  # its qpos holds the dropped bodies' coordinates too
     tree.write(dst)
     return dst
 

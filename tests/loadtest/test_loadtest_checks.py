@@ -199,12 +199,13 @@ def test_healthy_demo_workcell_passes_in_both_formats_and_renders_a_thumbnail(
     assert outcome.results[CROSS].stats["compared"] == len(workcell.scene.assets) == 8
     assert outcome.results[USD].stats["articulations"] >= 3  # arm, two grippers, conveyor
     assert outcome.results[MJCF].stats["steps"] == CheckOptions().steps
-    assert outcome.thumbnail is not None
-    assert Path(outcome.thumbnail).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert MJCF in outcome.thumbnails
+    assert Path(outcome.thumbnails[MJCF]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     # The scene as the viewer shows it at t=0 (lights placed too, not collapsed to the origin).
     model, data = gizmo_mujoco.load_file(workcell.mjcf)
     expected = render_rgb(model, data)
-    assert np.array_equal(np.asarray(Image.open(outcome.thumbnail).convert("RGB")), expected)
+    drawn = Image.open(outcome.thumbnails[MJCF]).convert("RGB")
+    assert np.array_equal(np.asarray(drawn), expected)
 
 
 @pytest.mark.parametrize("case", list(BROKEN), ids=list(BROKEN))
@@ -227,7 +228,8 @@ def test_broken_export_fails_naming_problem_and_placement(
 def test_truncated_mjcf_names_the_placement_where_the_file_breaks_off(
     workcell: Workcell, tmp_path: Path
 ) -> None:
-    path = damage.truncate(workcell.mjcf, tmp_path / "t.xml", keep=0.5)
+    # inside <worldbody>: since issue 10.1 the inline meshes fill the first ~93 % of the file
+    path = damage.truncate(workcell.mjcf, tmp_path / "t.xml", keep=0.96)
     cut_text = path.read_text(errors="replace")
     last_id = max(
         (p.id for p in workcell.scene.assets if p.id),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -54,7 +55,9 @@ def test_demo_account_passes_end_to_end_with_two_workers(tmp_path: Path) -> None
     }
     html = (artifacts / "loadtest" / "report.html").read_text()
     assert "all cases passed" in html
-    assert html.count('src="data:image/png;base64,') == 3  # one MuJoCo thumbnail per scene
+    assert html.count('src="data:image/png;base64,') == 6  # per scene: MJCF and USD drawn
+    assert html.count('title="the USD stage, drawn by MuJoCo"') == 3
+    assert "{'" not in html and "formats MJCF and USD; 500 MuJoCo steps" in html
 
 
 def _scene_json(workcell: Workcell, tmp_path: Path) -> Path:
@@ -264,3 +267,32 @@ def test_the_environments_jobs_account_is_tested_and_named_first(
     assert report["target"] == local_server.base_url
     assert [s["name"] for s in report["scenes"]] == [scene.name]
     assert report["passed"] is True
+
+
+def test_ctrl_c_leaves_a_partial_report_marked_as_such(tmp_path: Path) -> None:
+    """Issue 13.9: Ctrl-C after the first scene: exit 130, and the report of the finished scenes
+    is written and says it is partial (in the JSON, the HTML and the console)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIZMO_")}
+    env |= {"GIZMO_CONFIG": str(tmp_path / "none.json")}
+    gizmo = Path(sys.executable).with_name("gizmo")
+    art = tmp_path / "art"
+    run = subprocess.Popen(
+        [str(gizmo), "loadtest", "--steps", "20000", "--no-thumbnails", "--artifacts", str(art)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stderr is not None
+    for line in run.stderr:
+        if line.startswith("[1/3]"):
+            run.send_signal(signal.SIGINT)
+            break
+    _, rest = run.communicate(timeout=120)
+    assert run.returncode == 130, rest
+    assert rest.strip().splitlines()[-1] == "interrupted", rest
+    assert "Traceback" not in rest and "Partial reports:" in rest
+    report = json.loads((art / "report.json").read_text())
+    assert report["partial"] is True and 1 <= len(report["scenes"]) < 3
+    assert "PARTIAL report: the run was interrupted" in (art / "report.html").read_text()

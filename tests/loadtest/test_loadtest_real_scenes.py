@@ -11,7 +11,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from pxr import Sdf, Usd, UsdGeom
 from real_usd import RealPair, write_real_pair
 
@@ -58,6 +60,15 @@ def test_the_cli_checks_files_without_a_scene_json(
     report = json.loads((art / "report.json").read_text())
     assert report["passed"] and report["summary"]["cases"] == 3
     assert "placement" not in out.lower()
+    # one thumbnail per format, the USD drawn by MuJoCo from its meshes: both show the scene
+    pictures = report["scenes"][0]["thumbnails"]
+    assert set(pictures) == {MJCF, USD}
+    for png in pictures.values():
+        pixels = np.asarray(Image.open(png).convert("L"), dtype=float)
+        assert pixels.std() > 10, f"{png} is one flat colour"
+    html = (art / "report.html").read_text()
+    assert 'title="the USD stage, drawn by MuJoCo"' in html
+    assert "no API placements: checked on its own terms" in html
 
 
 def _edit_usd(pair: RealPair, edit: Callable[[Usd.Stage], None]) -> None:
@@ -199,7 +210,9 @@ def test_jobs_scenes_are_checked_against_their_record_poses(
     for fmt, check in ((MJCF, "mjcf.pose"), (USD, "usd.pose")):
         (finding,) = broken.results[fmt].findings
         assert finding.check == check and target.name in str(finding.placement)
-        assert "position off by 0.5 m" in finding.message
+        assert (
+            "position off by 0.5 m: expected (" in finding.message and ", got (" in finding.message
+        )
 
 
 def test_an_unpacked_folder_copied_elsewhere_still_resolves(pair: RealPair, tmp_path: Path) -> None:
