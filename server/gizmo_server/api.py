@@ -120,21 +120,19 @@ def _summary_view(scene: SceneRow) -> dict[str, Any]:
     }
 
 
-def _scene_view(scene: SceneRow, placements: Sequence[PlacementRow]) -> dict[str, Any]:
+def _placement_view(p: PlacementRow) -> dict[str, Any]:
     return {
-        **_summary_view(scene),
-        "assets": [
-            {
-                "id": p.id,
-                "asset_id": p.asset_id,
-                "name": p.asset_name,
-                "position": dict(zip("xyz", p.position, strict=True)),
-                "rotation": dict(zip("xyzw", p.rotation, strict=True)),
-                "added_at": p.added_at,
-            }
-            for p in placements
-        ],
+        "id": p.id,
+        "asset_id": p.asset_id,
+        "name": p.asset_name,
+        "position": dict(zip("xyz", p.position, strict=True)),
+        "rotation": dict(zip("xyzw", p.rotation, strict=True)),
+        "added_at": p.added_at,
     }
+
+
+def _scene_view(scene: SceneRow, placements: Sequence[PlacementRow]) -> dict[str, Any]:
+    return {**_summary_view(scene), "assets": [_placement_view(p) for p in placements]}
 
 
 def _link_view(result: ExportResult) -> dict[str, Any]:
@@ -299,18 +297,30 @@ def get_scene(
     response_model=SceneOut,
     responses=_WRITE_ERRORS,
     summary="Place a ready asset in the scene (position defaults to the origin, rotation to "
-    "identity)",
+    "identity); `Prefer: return=minimal` answers only the new placement",
 )
 def add_asset(
-    scene_id: str, body: PlacementCreate, service: ServiceDep, account: AccountDep
+    scene_id: str,
+    body: PlacementCreate,
+    service: ServiceDep,
+    account: AccountDep,
+    prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
-    _owned_scene(service, account, scene_id)
+    scene = service.store.get_scene(scene_id)
+    _check_owner(scene.account_id if scene else None, account, scene_id)
     asset = _owned_asset(service, account, body.asset_id)
     if asset.status != "ready":
         raise _not_ready("asset_not_ready", [asset], "Only ready assets can be placed")
     position = (body.position.x, body.position.y, body.position.z) if body.position else ORIGIN
     rotation = body.rotation.normalised().to_xyzw() if body.rotation else IDENTITY
-    service.store.add_placement(scene_id, asset.id, position, rotation)
+    placement_id = service.store.add_placement(scene_id, asset.id, position, rotation)
+    if prefer is not None and "return=minimal" in prefer.replace(" ", "").lower():
+        # A big scene's whole body (1 MB at 5,000 placements) is what most callers throw away.
+        placement = service.store.get_placement(placement_id)
+        assert placement is not None
+        answer = _json(_placement_view(placement))
+        answer.headers["Preference-Applied"] = "return=minimal"
+        return answer
     return _json(_scene_view(*_owned_scene(service, account, scene_id)))
 
 

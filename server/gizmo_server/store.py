@@ -502,15 +502,17 @@ class Store:
         *,
         placement_id: str | None = None,
         added_at: str | None = None,
-    ) -> None:
-        """Append a placement; with a given `placement_id` that already exists, do nothing."""
+    ) -> str:
+        """Append a placement (returns its id); with a given `placement_id` that already exists,
+        do nothing."""
+        placement_id = placement_id or new_id("pla")
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO placements "
                 "(id, scene_id, asset_id, px, py, pz, qx, qy, qz, qw, added_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    placement_id or new_id("pla"),
+                    placement_id,
                     scene_id,
                     asset_id,
                     *position,
@@ -518,6 +520,11 @@ class Store:
                     added_at or timestamp(),
                 ),
             )
+        return placement_id
+
+    def get_placement(self, placement_id: str) -> PlacementRow | None:
+        rows = self._read(f"{_PLACEMENT_SELECT} WHERE p.id = ?", (placement_id,))
+        return _placement(rows[0]) if rows else None
 
     # -- downloads ----------------------------------------------------------------------------
 

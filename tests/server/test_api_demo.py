@@ -14,7 +14,7 @@ from .conftest import Api
 
 
 def _workcell(api: Api) -> dict[str, object]:
-    scenes = api.get("/scenes").json()["scenes"]
+    scenes = api.get("/scenes", params={"limit": 100}).json()["scenes"]
     (summary,) = [s for s in scenes if s["name"] == "Warehouse Workcell Alpha"]
     scene: dict[str, object] = api.get(f"/scenes/{summary['id']}").json()
     return scene
@@ -22,7 +22,7 @@ def _workcell(api: Api) -> dict[str, object]:
 
 def test_the_demo_key_and_scenes(server: LocalServer, api: Api) -> None:
     assert server.api_key == DEMO_API_KEY
-    listing = api.get("/scenes").json()
+    listing = api.get("/scenes", params={"limit": 100}).json()  # other tests add scenes
     names = {s["name"] for s in listing["scenes"]}
     assert {"Warehouse Workcell Alpha", "Pick Station Beta", "Mobile Inspection Cell"} <= names
     placed = _workcell(api)["assets"]

@@ -270,3 +270,17 @@ def test_export_with_an_unready_asset_is_400_naming_it(api: Api) -> None:
         assert "Shelf S" in body["message"] and pending["id"] in body["message"]
         assert body["assets"] == [{"id": pending["id"], "name": "Shelf S", "status": "pending"}]
         slow_api.close()
+
+
+def test_prefer_return_minimal_answers_only_the_new_placement(api: Api) -> None:
+    asset = api.ready_asset("steel work table")
+    scene = api.scene("Minimal answers")
+    place = {"asset_id": asset["id"], "position": {"x": 1.0, "y": 2.0, "z": 0.0}}
+    full = api.post(f"/scenes/{scene['id']}/assets", place)
+    assert "Preference-Applied" not in full.headers and len(full.json()["assets"]) == 1
+    minimal = api.post(f"/scenes/{scene['id']}/assets", place, headers={"Prefer": "return=minimal"})
+    assert minimal.status_code == 200 and minimal.headers["Preference-Applied"] == "return=minimal"
+    placement = minimal.json()
+    assert placement["asset_id"] == asset["id"] and placement["position"] == place["position"]
+    stored = api.get(f"/scenes/{scene['id']}").json()["assets"]
+    assert [p["id"] for p in stored][-1] == placement["id"] and stored[-1] == placement
