@@ -10,18 +10,16 @@ deliberately not persisted: a new server version may render differently.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import exports
+from . import exports, zips
 from .ids import timestamp
 from .links import LinkSigner
 from .private import DIR_MODE, private_dir
@@ -109,9 +107,9 @@ class Artifacts:
         placements: Sequence[PlacementRow],
         fmt: str,
         base_url: str,
-        unsafe_zip: bool = False,
+        zip_fault: str | None = None,
     ) -> ExportResult:
-        """`unsafe_zip` (the fault of that name) packs an entry that climbs out with `..`."""
+        """`zip_fault` (one of `zips.ZIP_FAULTS`) delivers a damaged ZIP."""
         inputs = [
             exports.PlacementInput(
                 placement_id=p.id,
@@ -129,7 +127,7 @@ class Artifacts:
             lambda: exports.render_scene(
                 scene.id, scene.name, inputs, fmt, textures=self.zip_exports
             ),
-            unsafe_zip,
+            zip_fault,
         )
         return self._publish(account_id, stored, fmt, base_url)
 
@@ -153,9 +151,9 @@ class Artifacts:
         self,
         state: Sequence[object],
         render: Callable[[], exports.RenderedFile],
-        unsafe_zip: bool = False,
+        zip_fault: str | None = None,
     ) -> _Stored:
-        packing = "unsafe_zip" if unsafe_zip else "zip" if self.zip_exports else "file"
+        packing = zip_fault or ("zip" if self.zip_exports else "file")
         key = hashlib.sha256(json.dumps([*state, packing]).encode()).hexdigest()
         with self._lock:
             cached = self._cache.get(key)
@@ -163,7 +161,7 @@ class Artifacts:
                 self._cache.move_to_end(key)
         if cached is not None and self.blobs.path(cached.sha256).exists():
             return cached
-        rendered = render() if packing == "file" else _zipped(render(), unsafe=unsafe_zip)
+        rendered = render() if packing == "file" else _zipped(render(), zip_fault)
         stored = _Stored(self.blobs.put(rendered.data), rendered.filename, len(rendered.data))
         with self._lock:
             self._cache[key] = stored
@@ -186,18 +184,15 @@ class Artifacts:
         )
 
 
-def _zipped(rendered: exports.RenderedFile, *, unsafe: bool) -> exports.RenderedFile:
+def _zipped(rendered: exports.RenderedFile, fault: str | None) -> exports.RenderedFile:
     """The export as the hosted service may deliver it: a ZIP holding the file (and, there,
-    meshes and textures). `unsafe` adds an entry named with `..`, which a client must refuse."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(rendered.filename, rendered.data)
-        for name, data in rendered.files.items():  # textures/*.png when the export is textured
-            archive.writestr(name, data)
-        archive.writestr("README.txt", "Exported by gizmo-server (ZIP packaging).\n")
-        if unsafe:
-            archive.writestr("../gizmo-zip-slip.txt", "This entry tries to escape its folder.\n")
-    return exports.RenderedFile(buffer.getvalue(), f"{Path(rendered.filename).stem}.zip")
+    meshes and textures), damaged by a `zips.ZIP_FAULTS` fault if one is given."""
+    files = {
+        rendered.filename: rendered.data,
+        **rendered.files,  # textures/*.png when the export is textured
+        "README.txt": b"Exported by gizmo-server (ZIP packaging).\n",
+    }
+    return exports.RenderedFile(zips.pack(files, fault), f"{Path(rendered.filename).stem}.zip")
 
 
 def _quaternion(xyzw: tuple[float, float, float, float]) -> Quaternion:

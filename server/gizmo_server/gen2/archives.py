@@ -8,14 +8,12 @@ from the writer's crate by usd-core. SDFormat comes from `sdf`.
 
 from __future__ import annotations
 
-import io
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from gizmo_server import exports
+from gizmo_server import exports, zips
 from gizmo_server.rotation import Quaternion
 
 from . import franka, sdf
@@ -67,21 +65,19 @@ def _primary(
     return {f"{stem}.usda": _usda(crate.data), **crate.files}
 
 
-def _zip(files: Mapping[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def scene_zip(
-    scene_id: str, name: str, record: Mapping[str, Any], fmt: Format, robot_profile: str | None
+    scene_id: str,
+    name: str,
+    record: Mapping[str, Any],
+    fmt: Format,
+    robot_profile: str | None,
+    fault: str | None = None,
 ) -> bytes:
+    """The scene's ZIP; `fault` (one of `zips.ZIP_FAULTS`) damages it."""
     files = {**_primary("scene", scene_id, name, record, fmt), "README.txt": _README.encode()}
     if robot_profile == "franka_panda":
         files["robots/franka_panda.xml"] = franka.write_mjcf()
-    return _zip(files)
+    return zips.pack(files, fault)
 
 
 def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
@@ -100,4 +96,4 @@ def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
         ],
     }
     files = {**_primary("asset", asset_id, name, record, fmt), "README.txt": _README.encode()}
-    return _zip(files)
+    return zips.pack(files)
