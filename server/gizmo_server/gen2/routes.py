@@ -82,6 +82,10 @@ Limit = Annotated[
     int, Query(ge=1, description=f"Page size; default 20, above {MAX_LIMIT} clamped.")
 ]
 Offset = Annotated[int, Query(ge=0, le=10**12)]
+# A scene filter is a scene id or absent: an empty or malformed one is refused (422), never read
+# as "no filter".
+SceneFilter = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9]{15}$")]
+CategoryFilter = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 _NOT_FOUND = {"scene": "scene_not_found", "asset": "asset_not_found", "job": "job_not_found"}
 
@@ -311,7 +315,7 @@ def generate_asset(body: AssetGenerate, runtime: RuntimeDep, account: AccountDep
 def list_assets(
     runtime: RuntimeDep,
     account: AccountDep,
-    scene_id: str | None = None,
+    scene_id: SceneFilter = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> JSONResponse:
@@ -412,7 +416,7 @@ def job_events(
 def list_catalog(
     account: AccountDep,
     q: str | None = None,
-    category: str | None = None,
+    category: CategoryFilter = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> JSONResponse:
