@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from gizmo.scenes.controller import ErrorKind, PanelController, PanelState, Phase, Status
-from gizmo.scenes.data import GeneratedSceneRow, LoadMode, SceneRow
+from gizmo.scenes.data import GeneratedSceneRow, LoadedScene, LoadMode, SceneRow
 from gizmo.scenes.usd_ops import FINGERPRINT_ATTR
 from kit_support import (
     ControllerFactory,
@@ -45,6 +45,25 @@ def _fresh_scene(api: GizmoClient, prompt: str) -> GeneratedScene:
     scene = api.scenes.get(job.result_scene_id, include_record=True)
     assert isinstance(scene, GeneratedScene)
     return scene
+
+
+def _load_fresh(
+    make_controller: ControllerFactory,
+    environ: dict[str, str],
+    api: GizmoClient,
+    prompt: str,
+    mode: LoadMode,
+) -> tuple[GeneratedScene, Usd.Stage, PanelController, LoadedScene]:
+    """A fresh scene, listed, selected and loaded by a new panel into an Isaac-like stage."""
+    scene = _fresh_scene(api, prompt)
+    stage = isaac_like_stage()
+    controller = make_controller(environ=environ, stage=stage)
+    controller.refresh()
+    controller.select(scene.id)
+    controller.load(mode)
+    (entry,) = controller.state.loaded
+    assert entry.prim_path is not None and controller.state.error is None, controller.state.error
+    return scene, stage, controller, entry
 
 
 def _one_line(state: PanelState) -> str:
@@ -91,14 +110,13 @@ def test_load_unpacked_zip_export_and_every_asset_path_resolves(
     check_poses: PosesCheck,
     tmp_path: Path,
 ) -> None:
-    scene = _fresh_scene(jobs_api, "a tool room with a workbench and two crates")
-    stage = isaac_like_stage()
-    controller = make_controller(environ=jobs_environ, stage=stage)
-    controller.refresh()
-    controller.select(scene.id)
-    controller.load(LoadMode.REFERENCE)
-    (entry,) = controller.state.loaded
-    assert entry.prim_path is not None and controller.state.error is None
+    scene, stage, _, entry = _load_fresh(
+        make_controller,
+        jobs_environ,
+        jobs_api,
+        "a tool room with a workbench and two crates",
+        LoadMode.REFERENCE,
+    )
     assert entry.fingerprint == scene.fingerprint()
     layer_file = Path(entry.file)
     assert layer_file.is_relative_to(tmp_path / "panel-cache") and "unpacked" in layer_file.parts
@@ -241,14 +259,13 @@ def test_edit_of_a_loaded_scene_offers_sync_which_brings_the_new_version(
     jobs_api: GizmoClient,
     check_poses: PosesCheck,
 ) -> None:
-    scene = _fresh_scene(jobs_api, "a packing station with a table")
-    stage = isaac_like_stage()
-    controller = make_controller(environ=jobs_environ, stage=stage)
-    controller.refresh()
-    controller.select(scene.id)
-    controller.load(LoadMode.REFERENCE)
-    (entry,) = controller.state.loaded
-    assert entry.prim_path is not None
+    scene, stage, controller, entry = _load_fresh(
+        make_controller,
+        jobs_environ,
+        jobs_api,
+        "a packing station with a table",
+        LoadMode.REFERENCE,
+    )
 
     controller.edit("add a crate next to the table")
     state = controller.state
@@ -433,14 +450,13 @@ def test_an_edit_made_elsewhere_is_synced_by_version_and_the_row_follows(
     jobs_api: GizmoClient,
     check_poses: PosesCheck,
 ) -> None:
-    scene = _fresh_scene(jobs_api, "a robot cell with a robot arm and a table")
-    stage = isaac_like_stage()
-    controller = make_controller(environ=jobs_environ, stage=stage)
-    controller.refresh()
-    controller.select(scene.id)
-    controller.load(LoadMode.PAYLOAD)
-    (entry,) = controller.state.loaded
-    assert entry.prim_path is not None
+    scene, stage, controller, entry = _load_fresh(
+        make_controller,
+        jobs_environ,
+        jobs_api,
+        "a robot cell with a robot arm and a table",
+        LoadMode.PAYLOAD,
+    )
 
     jobs_api.jobs.wait(jobs_api.scenes.edit(scene.id, "add two crates").id)  # not the panel
     controller.sync_now()
