@@ -8,7 +8,6 @@ writes a thumbnail after each reload and prints each state-transfer report.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import threading
 import time
@@ -38,7 +37,9 @@ __all__ = ["DEMO_SCENE", "run_demo_headless", "run_demo_viewer"]
 
 DEMO_SCENE = "Warehouse Workcell Alpha"
 _ARM = "Industrial Arm v1"
-_ARM_POSE = (0.8, 0.6, -0.9, 0.5, 0.7, 0.3)  # radians for the arm's drives, in order
+# Radians for the arm's drives, in order: turned, shoulder and elbow bent the same way, so the
+# hand ends some 0.65 m from where it started (bends that cancel out move it by centimetres).
+ARM_POSE = (1.6, 0.7, 0.8, 0.0, 0.9, 0.0)
 # What the demo adds, in turn: asset name, extra drop height, roll/pitch/yaw in degrees.
 _ADDITIONS = (
     ("Shipping Crate", 0.4, (8.0, -5.0, 37.0)),
@@ -46,6 +47,7 @@ _ADDITIONS = (
     ("Parts Bin", 0.0, (0.0, 0.0, -28.0)),
 )
 _RELOAD_TIMEOUT = 30.0
+_CLEARANCE, _SPACING, _PER_ROW = 1.8, 1.5, 5  # metres; the additions' rows
 
 
 Say = Callable[[str], None]
@@ -99,12 +101,12 @@ def _prefix(model: mujoco.MjModel, placement_id: str) -> str | None:
 
 
 def _drive_arm(watcher: SceneWatcher, scene: Scene) -> str | None:
-    """Send the scene's first arm to `_ARM_POSE`; returns the name of one joint it moves."""
+    """Send the scene's first arm to `ARM_POSE`; returns the name of one joint it moves."""
     arm = next((p for p in scene.assets if p.name == _ARM), None)
     model, data = watcher.model, watcher.data
     prefix = _prefix(model, arm.id) if arm and arm.id else None
     drives = [i for i in range(model.nu) if prefix and model.actuator(i).name.startswith(prefix)]
-    for actuator, target in zip(drives, _ARM_POSE, strict=False):
+    for actuator, target in zip(drives, ARM_POSE, strict=False):
         low, high = model.actuator_ctrlrange[actuator]
         data.ctrl[actuator] = float(np.clip(target, low, high))
     if len(drives) < 2:
@@ -112,20 +114,22 @@ def _drive_arm(watcher: SceneWatcher, scene: Scene) -> str | None:
     return str(model.joint(int(model.actuator_trnid[drives[1], 0])).name)
 
 
-def _additions(scene: Scene, count: int) -> list[_Addition]:
-    """`count` placements of assets already in the scene, on an arc in front of it."""
+def demo_additions(scene: Scene, count: int) -> list[_Addition]:
+    """`count` placements of assets already in the scene, in rows in front of it: clear of
+    what stands there (the nearest row keeps `_CLEARANCE` from the frontmost placement's
+    origin, more than any demo asset's half width plus another's) and of each other."""
     by_name = {p.name: p for p in scene.assets if p.name}
     xs = [p.position.x for p in scene.assets]
-    ys = [p.position.y for p in scene.assets]
-    centre_x, low_y = (min(xs) + max(xs)) / 2, min(ys)
+    centre_x = (min(xs) + max(xs)) / 2
+    front_y = min(p.position.y for p in scene.assets) - _CLEARANCE
     out = []
     for index in range(count):
         name, lift, (roll, pitch, yaw) = _ADDITIONS[index % len(_ADDITIONS)]
         template = by_name.get(name) or scene.assets[index % len(scene.assets)]
-        angle = math.radians(-120 + 30 * (index % 9))
+        row, seat = divmod(index, _PER_ROW)
         position = Vector3(
-            x=centre_x + 2.2 * math.cos(angle),
-            y=low_y + 1.0 + 1.6 * math.sin(angle) - 0.8 * (index // 9),
+            x=centre_x + _SPACING * (seat - (_PER_ROW - 1) / 2),
+            y=front_y - _SPACING * row,
             z=template.position.z + lift,
         )
         rotation = Quaternion.from_euler_degrees(roll, pitch, yaw + 11 * index)
@@ -149,7 +153,7 @@ def run_demo_headless(
         _run_for(clock, 1.5)
         pictures = [_picture(watcher, out_dir / "00-start.png", say)]
         with watcher:
-            for number, addition in enumerate(_additions(scene, reloads), start=1):
+            for number, addition in enumerate(demo_additions(scene, reloads), start=1):
                 at = ", ".join(f"{v:.2f}" for v in addition.position.as_tuple())
                 say(f"\nReload {number}/{reloads}: the API adds '{addition.name}' at ({at})")
                 added_at = time.monotonic()
@@ -227,7 +231,7 @@ def run_demo_viewer(
 
         def add_on_a_timer() -> None:
             with server.client() as adder:
-                for addition in _additions(scene, count):
+                for addition in demo_additions(scene, count):
                     if finished.wait(interval):
                         return
                     say(f"Adding '{addition.name}' through the API...")

@@ -3,7 +3,8 @@
 "Warehouse Workcell Alpha" holds an arm, two grippers facing each other above a table, a conveyor,
 two bins and a tilted crate; "Pick Station Beta" and "Mobile Inspection Cell" are smaller. Seeding
 goes straight to the store (assets are created ready) with fixed ids and timestamps, and is
-idempotent, so a persistent data directory can be seeded again safely.
+idempotent, so a persistent data directory can be seeded again safely. The layout is physically
+clean: at qpos0 no two placements' collision geoms overlap (tests/server/test_export_users.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _YAW = 30.0  # the workcell's grippers face each other along this heading
 _DIR = (math.cos(math.radians(_YAW)), math.sin(math.radians(_YAW)))
 _GRIP_CENTRE = (0.8, 0.0, 1.05)
 _GRIP_GAP = 0.15
+_TABLE_TOP = 0.775  # the work table's top surface: a bin standing on it touches, nothing more
 
 # (scene key, name, description, [(asset key, position, (roll, pitch, yaw) degrees)])
 _Placement = tuple[str, tuple[float, float, float], tuple[float, float, float]]
@@ -73,7 +75,7 @@ _SCENES: tuple[tuple[str, str, str, tuple[_Placement, ...]], ...] = (
             ),
             ("conveyor", (2.2, -1.0, 0.0), (0.0, 0.0, -15.0)),
             ("bin", (1.6, 1.1, 0.0), (0.0, 0.0, 10.0)),
-            ("bin", (2.1, 1.3, 0.0), (0.0, 0.0, 45.0)),
+            ("bin", (2.4, 1.3, 0.0), (0.0, 0.0, 45.0)),
             ("crate", (-0.9, 1.2, 0.35), (12.0, -8.0, 20.0)),
         ),
     ),
@@ -82,9 +84,9 @@ _SCENES: tuple[tuple[str, str, str, tuple[_Placement, ...]], ...] = (
         "Pick Station Beta",
         "An arm picking from a bin on a table.",
         (
-            ("table", (0.6, 0.0, 0.0), (0.0, 0.0, -45.0)),
+            ("table", (0.8, 0.0, 0.0), (0.0, 0.0, -45.0)),
             ("arm", (0.0, 0.0, 0.0), (0.0, 0.0, -45.0)),
-            ("bin", (0.7, -0.2, 0.0), (0.0, 0.0, 17.5)),
+            ("bin", (0.85, -0.05, _TABLE_TOP), (0.0, 0.0, 17.5)),
         ),
     ),
     (

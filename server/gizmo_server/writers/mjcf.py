@@ -19,6 +19,8 @@ Conventions (shared/gizmo-api.md Part B, shared/notes/mujoco.md §2, usd.md §5.
   ``<material>``; the primitive geoms collide (group 3, hidden by default viewers). With textures
   the materials carry PBR ``<layer>``s (rgb, normal, roughness) naming ``textures/*.png``
   relative to the XML file.
+- A fixed camera ``overview`` in the world body framing every placement at qpos0
+  (``writers.camera``).
 - A keyframe ``home`` (every free body at its placement, every joint at 0) and, per movable
   object, ``framepos``/``framequat`` sensors ``pos_<name>``/``quat_<name>`` on its root body.
 - An opening comment (the root's first child) with the scene id and name, units, up axis,
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -57,6 +60,7 @@ from gizmo_server.description import (
     Simulation,
     Sphere,
 )
+from gizmo_server.writers.camera import FOVY_DEGREES, Overview, overview
 from gizmo_server.writers.materials import Look, look, scene_looks
 from gizmo_server.writers.meshes import shape_mesh
 from gizmo_server.writers.names import SEPARATOR, placement_names
@@ -67,6 +71,7 @@ _POSE = "\x01"  # stands for the root body's pos/quat attributes
 PLACEMENT_ID = "placement_id"  # <custom><text name="<name>__placement_id" data="<id>"/>
 
 HOME_KEY = "home"
+OVERVIEW_CAMERA = "overview"
 VISUAL_SUFFIX = "_visual"
 VISUAL_GROUP, COLLISION_GROUP = 2, 3
 _LAYER_ROLES = {
@@ -93,6 +98,8 @@ _HEADER = """<mujoco model={model}>
 {assets}  <worldbody>
     <light name="sun" pos="0 0 10" dir="0 0 -1" directional="true"/>
     <geom name="floor" type="plane" size="0 0 0.05" rgba="0.8 0.8 0.8 1" {friction}/>
+    <camera name="{camera}" mode="fixed" pos="{camera_pos}" xyaxes="{camera_axes}"
+            fovy="{fovy}"/>
 """
 # MuJoCo's default torsional and rolling friction; the description gives the sliding term.
 _SPIN_ROLL = (0.005, 0.0001)
@@ -142,6 +149,7 @@ def write_mjcf(
             SIMULATION,
             _comment(scene_id, scene_name, placements, texture_size),
             _asset_section(assets, texture_size),
+            overview(placements),
         ),
         *bodies,
         "  </worldbody>\n",
@@ -149,10 +157,9 @@ def write_mjcf(
     parts += ["  <contact>\n", *excludes, "  </contact>\n"] if any(excludes) else []
     parts += ["  <actuator>\n", *actuators, "  </actuator>\n"] if any(actuators) else []
     parts += ["  <sensor>\n", *sensors, "  </sensor>\n"] if sensors else []
-    if qpos:
-        parts.append(
-            f'  <keyframe>\n    <key name="{HOME_KEY}" qpos="{_vec(qpos)}"/>\n  </keyframe>\n'
-        )
+    if placements:  # even without a degree of freedom: users reset to "home" by name
+        values = f' qpos="{_vec(qpos)}"' if qpos else ""
+        parts.append(f'  <keyframe>\n    <key name="{HOME_KEY}"{values}/>\n  </keyframe>\n')
     parts += ["  <custom>\n", *ids, "  </custom>\n"] if ids else []
     parts.append("</mujoco>\n")
     return "".join(parts).encode("utf-8")
@@ -231,15 +238,20 @@ def _mesh(shape: Shape) -> str:
 
 
 def _array(values: Iterable[float] | np.ndarray) -> str:
-    """Mesh data at 7 significant digits: float32 precision, what MuJoCo stores."""
-    return " ".join(f"{v:.7g}" for v in np.asarray(values).ravel().tolist())
+    """Mesh data at 7 significant digits: float32 precision, what MuJoCo stores (``+ 0.0``
+    writes a normal's -0.0 as 0)."""
+    return " ".join(f"{v:.7g}" for v in (np.asarray(values, dtype=float).ravel() + 0.0).tolist())
 
 
-def _header(model: str, sim: Simulation, comment: str, assets: str) -> str:
+def _header(model: str, sim: Simulation, comment: str, assets: str, camera: Overview) -> str:
     return _HEADER.format(
         model=model,
         comment=comment,
         assets=assets,
+        camera=OVERVIEW_CAMERA,
+        camera_pos=_vec(camera.pos),
+        camera_axes=_vec(camera.xyaxes),
+        fovy=_num(FOVY_DEGREES),
         timestep=_num(sim.timestep),
         gravity=_num(-sim.gravity),
         iterations=sim.solver_iterations,
@@ -252,8 +264,16 @@ def _friction(sliding: float) -> str:
 
 
 def _num(value: float) -> str:
-    """Shortest text that parses back to the same double (keeps poses exact)."""
-    return repr(float(value))
+    """Shortest text that parses back to the same double (keeps poses exact); zero is ``0``."""
+    value = float(value)
+    return "0" if value == 0.0 else repr(value)
+
+
+def _difference(a: float, b: float) -> float:
+    """``a - b`` for derived lengths (body offsets): both taken to 12 significant digits (far
+    below a nanometre) and subtracted as decimals, so 0.5 - 0.207 is 0.293, not
+    0.29300000000000004. Poses are never rounded."""
+    return float(Decimal(f"{a:.12g}") - Decimal(f"{b:.12g}"))
 
 
 def _vec(values: Sequence[float]) -> str:
@@ -295,7 +315,7 @@ def _render_body(asset: AssetDescription, body: Body, depth: int, *, root: bool)
     else:
         joint = asset.joint_to(body.name)
         parent = asset.body(joint.parent)
-        offset = [c - p for c, p in zip(body.origin, parent.origin, strict=True)]
+        offset = [_difference(c, p) for c, p in zip(body.origin, parent.origin, strict=True)]
         lines = [f'{pad}<body name="{_PREFIX}{body.name}" pos="{_vec(offset)}">\n']
         kind = "hinge" if joint.type is JointType.REVOLUTE else "slide"
         limits = "" if joint.limits is None else f' range="{_vec(joint.limits)}"'
