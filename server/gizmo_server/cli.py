@@ -3,7 +3,8 @@
 Prints the base URL and the keys at start: in full only the demo's (public) keys and a key it
 has just generated (the one chance to see it); keys it was given (`--api-key`, `--keys-file`,
 `GIZMO_SERVER_API_KEYS`) are shown masked, `gzk_…abcd`. `GIZMO_SERVER_API_KEYS` keeps keys out of
-`ps`, which shows `--api-key` to every local user.
+`ps`, which shows `--api-key` to every local user. `gizmo-server keys add|list|revoke` manages
+the keys of a data directory, also while a server runs on it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import argparse
 import contextlib
 import errno
 import ipaddress
+import json
 import logging
 import os
+import secrets
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,16 +27,17 @@ import platformdirs
 
 from . import __version__
 from .app import create_app
-from .auth import generate_api_key, validate_key
+from .auth import generate_api_key, hash_key, validate_key
 from .demo import DEMO_API_KEY, seed_demo
 from .faults import KINDS, parse_spec
-from .gen2.accounts import is_gen2_key
+from .gen2.accounts import KEY_PREFIX, is_gen2_key
 from .gen2.demo import GEN2_DEMO_API_KEY, seed_gen2_demo
 from .gen2.runtime import Gen2Settings
+from .keys import KeyTable
 from .runner import bind_socket, make_server
 from .service import Service, Settings
 
-__all__ = ["KEYS_ENV", "build_parser", "main", "mask"]
+__all__ = ["KEYS_ENV", "build_keys_parser", "build_parser", "keys_main", "main", "mask"]
 
 KEYS_ENV = "GIZMO_SERVER_API_KEYS"
 
@@ -78,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gizmo-server",
         description="A local, offline stand-in for the Gizmo Scenes API (not the real Gizmo; "
         "assets come from a parametric generator, not an AI).",
+        epilog="Keys of a data directory: gizmo-server keys add|list|revoke (keys -h).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -230,7 +236,123 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _default_data_dir() -> Path:
+    return platformdirs.user_data_path("gizmo-server")
+
+
+def build_keys_parser() -> argparse.ArgumentParser:
+    """`gizmo-server keys add|list|revoke`: accounts of a data directory, server running or not."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data", type=Path, metavar="DIR", help="data directory (default: the user data dir)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="gizmo-server keys",
+        description="Add, list and revoke API keys of a data directory. A revoked key is "
+        "refused (401) at once, also by a server already running on that directory.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="add|list|revoke")
+    add = commands.add_parser(
+        "add", parents=[common], help="add a key (generated unless --key) and print it once"
+    )
+    add.add_argument("--key", type=_key, metavar="KEY", help="the key to add (default: a new one)")
+    add.add_argument(
+        "--generation",
+        choices=("alpha", "jobs"),
+        help="API generation of the account (default: the key's, alpha for a generated key)",
+    )
+    show = commands.add_parser("list", parents=[common], help="list keys, masked")
+    show.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    revoke = commands.add_parser("revoke", parents=[common], help="revoke a key")
+    revoke.add_argument(
+        "key",
+        metavar="KEY_OR_MASKED_SUFFIX",
+        help="the key, its masked form, its last 4+ "
+        "characters or its sha256: id (as `keys list` shows)",
+    )
+    return parser
+
+
+def _keys_add(service: Service, table: KeyTable, args: argparse.Namespace) -> int:
+    key: str | None = args.key
+    if (
+        key is not None
+        and args.generation is not None
+        and is_gen2_key(key) != (args.generation == "jobs")
+    ):
+        return _fail(
+            f"--generation {args.generation} does not fit the key: a jobs key starts with "
+            f"{KEY_PREFIX}, an alpha key does not"
+        )
+    if key is None:
+        jobs = args.generation == "jobs"
+        key = f"{KEY_PREFIX}{secrets.token_urlsafe(24)}" if jobs else generate_api_key()
+    if any(row.revoked_at for row in table.list() if row.key_sha256 == hash_key(key)):
+        return _fail(f"{mask(key)} was revoked; a revoked key cannot be added again")
+    if is_gen2_key(key):
+        account = service.gen2.accounts.register(key)
+    else:
+        account = service.accounts.register(key)
+    table.label(hash_key(key), mask(key))
+    print(key, flush=True)
+    print(
+        f"gizmo-server: account {account} ({'jobs' if is_gen2_key(key) else 'alpha'}); the key "
+        "is stored hashed, so it is shown only now",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _keys_list(table: KeyTable, args: argparse.Namespace) -> int:
+    rows = table.list()
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], indent=2))
+        return 0
+    for row in rows:
+        state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
+        print(f"{row.label:<24} {row.generation:<6} {row.created_at}  {state}")
+    return 0
+
+
+def _keys_revoke(table: KeyTable, args: argparse.Namespace) -> int:
+    text: str = args.key
+    found = [row for row in table.list() if row.matches(text, hash_key(text))]
+    if not found:
+        return _fail(f"no key matches {text!r}: see `gizmo-server keys list`")
+    if len(found) > 1:
+        names = ", ".join(row.label for row in found)
+        return _fail(f"{text!r} matches {len(found)} keys ({names}): give more of it")
+    table.revoke(found[0].key_sha256)
+    print(f"revoked {found[0].label}")
+    return 0
+
+
+def keys_main(argv: Sequence[str]) -> int:
+    args = build_keys_parser().parse_args(argv)
+    data_dir: Path = args.data or _default_data_dir()
+    database = data_dir / "gizmo.sqlite3"
+    if args.command != "add" and not database.is_file():
+        return _fail(f"no gizmo-server data in {data_dir}: give the server's --data DIR")
+    try:
+        service = Service(Settings(data_dir=data_dir))
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(f"cannot open the data directory {data_dir}: {exc}")
+    table = KeyTable(database)
+    try:
+        if args.command == "add":
+            return _keys_add(service, table, args)
+        if args.command == "list":
+            return _keys_list(table, args)
+        return _keys_revoke(table, args)
+    finally:
+        table.close()
+        service.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["keys"]:
+        return keys_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     shown: list[str] = [DEMO_API_KEY, GEN2_DEMO_API_KEY] if args.demo else []
@@ -252,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir: Path = args.data or (
             Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gizmo-server-")))
             if args.demo
-            else platformdirs.user_data_path("gizmo-server")
+            else _default_data_dir()
         )
         settings = Settings(
             data_dir=data_dir,

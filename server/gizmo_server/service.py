@@ -67,6 +67,7 @@ class Service:
             )
             self.worker = GenerationWorker(self.store, self.faults, settings.generation_delay)
             self.gen2 = Gen2Runtime(settings.gen2, self.store.path, self.faults)
+            self.gen2.accounts.revoked = self.accounts.revoked  # one view of `keys revoke`
         except BaseException:
             self.store.close()
             raise

@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass
 
 from gizmo_server.auth import hash_key, parse_bearer, validate_key
@@ -73,6 +74,7 @@ class Gen2Accounts:
         self._windows: dict[str, tuple[float, int]] = {}  # key hash -> (window start, count)
         self._usage: dict[str, Counter[str]] = {}
         self._known: dict[str, Account] = {}  # accounts are never deleted: cache the lookups
+        self.revoked: Container[str] = frozenset()  # key hashes refused (Service wires it)
 
     def register(self, key: str) -> str:
         """The account of `key` (created with the starting credits if new)."""
@@ -85,6 +87,8 @@ class Gen2Accounts:
 
     def resolve(self, key: str) -> Account | None:
         digest = hash_key(key)
+        if digest in self.revoked:
+            return None
         with self._lock:
             account = self._known.get(digest)
         if account is None:
