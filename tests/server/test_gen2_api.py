@@ -498,3 +498,18 @@ def test_two_edits_in_flight_both_land(api: Gen2) -> None:
     assert scene["version"] == 3
     kinds = sorted(o["kind"] for o in scene["record"]["objects"])
     assert kinds == ["bin", "crate", "crate", "table"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/catalog?category=robots&category=storage",
+        "/assets?scene_id=&limit=5",
+        "/scenes?limit=1&limit=2",
+    ],
+)
+def test_a_repeated_or_empty_filter_is_refused_not_half_read(api: Gen2, query: str) -> None:
+    """The fuzz test found `?category=a&category=b` filtered by `b` alone and an empty scene id
+    read as no filter; both answer 422 now."""
+    body = nested_error(api.get(query), 422, "validation_error")
+    assert body["error"]["details"], body

@@ -17,7 +17,7 @@ from gizmo_server.zips import ZIP_FAULTS
 
 from . import archives, catalog
 from .accounts import SCOPES, SERVICE_TOKEN_HEADER, presented_key
-from .errors import Gen2Error, conflict, forbidden, not_found
+from .errors import Gen2Error, conflict, forbidden, not_found, validation_error
 from .events import EventStream
 from .jobs import COSTS
 from .responses import (
@@ -46,7 +46,21 @@ from .views import asset_view, job_view, scene_view, status_view
 __all__ = ["router"]
 
 MAX_LIMIT = 100
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+
+def _single_valued_query(request: Request) -> None:
+    """Every query parameter here takes one value: a repeated one is refused, not silently read
+    as its last value (`?category=a&category=b` would otherwise filter by `b` alone)."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        details = [{"loc": ["query", key], "msg": "given more than once"} for key in repeated]
+        raise validation_error(f"Query parameter {repeated[0]!r} is given more than once.", details)
+
+
+router = APIRouter(
+    prefix="/v1", responses=ERROR_RESPONSES, dependencies=[Depends(_single_valued_query)]
+)
 
 
 def _runtime(request: Request) -> Gen2Runtime:
