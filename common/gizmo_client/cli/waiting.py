@@ -26,6 +26,13 @@ __all__ = [
 ]
 
 
+def _line(text: str) -> None:
+    """One progress line in one write: `print` writes the text and its newline separately, and a
+    Ctrl-C between the two glued the "interrupted" message onto the last progress line."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 class StatusLine:
     """`update(text)` shows `text` with the time since start: a line per change on a pipe, one
     refreshed line on a terminal (from the first update on); silent when `enabled` is false."""
@@ -52,7 +59,7 @@ class StatusLine:
             self._bar.set_description_str(f"{self.label}: {text}")
             return
         if text != self._last:
-            print(f"{self.label}: {text} ({self.elapsed:.1f} s)", file=sys.stderr)
+            _line(f"{self.label}: {text} ({self.elapsed:.1f} s)")
         self._last = text
 
     def close(self) -> None:
@@ -149,7 +156,7 @@ class JobProgress:
             return
         if self._bar is None:
             elapsed = time.monotonic() - self.started
-            print(f"{self.job_id} {elapsed:6.1f} s  {text}", file=sys.stderr)
+            _line(f"{self.job_id} {elapsed:6.1f} s  {text}")
             return
         if event.progress is not None:
             self._bar.update(round(100 * event.progress) - self._bar.n)
