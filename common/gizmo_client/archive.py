@@ -86,8 +86,13 @@ def unpack_verified(zip_path: Path, dest_dir: Path) -> list[Path]:
     return [dest_dir / f.relative_to(staging) for f in files]
 
 
-def _check_name(name: str) -> PurePosixPath:
+def _check_name(info: zipfile.ZipInfo) -> PurePosixPath:
+    name = info.filename
+    if "\x00" in info.orig_filename:  # zipfile cuts the name at the NUL: another file's name
+        raise UnsafeArchiveError(f"ZIP entry {info.orig_filename!r} has a NUL in its name")
     posix = PurePosixPath(name.replace("\\", "/"))
+    if not posix.parts or posix == PurePosixPath("."):
+        raise UnsafeArchiveError(f"ZIP entry {name!r} names no file")
     if posix.is_absolute() or name.startswith(("/", "\\")):
         raise UnsafeArchiveError(f"ZIP entry {name!r} has an absolute path")
     if any(part == ".." for part in posix.parts):
@@ -95,6 +100,23 @@ def _check_name(name: str) -> PurePosixPath:
     if posix.parts and ":" in posix.parts[0]:
         raise UnsafeArchiveError(f"ZIP entry {name!r} names a drive")
     return posix
+
+
+def _check_layout(targets: Sequence[tuple[zipfile.ZipInfo, PurePosixPath]]) -> None:
+    """No entry written twice, and no file that another entry needs as a folder."""
+    files: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
+    for info, posix in targets:
+        folders.update(posix.parents)
+        if info.is_dir():
+            folders.add(posix)
+        elif posix in files:
+            raise UnsafeArchiveError(f"ZIP entry {info.filename!r} appears twice")
+        else:
+            files.add(posix)
+    clash = sorted(files & folders)
+    if clash:
+        raise UnsafeArchiveError(f"ZIP entry {str(clash[0])!r} is both a file and a folder")
 
 
 def extract_zip_safely(
@@ -123,10 +145,11 @@ def extract_zip_safely(
             )
         targets: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         for info in infos:
-            posix = _check_name(info.filename)
+            posix = _check_name(info)
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise UnsafeArchiveError(f"ZIP entry {info.filename!r} is a symbolic link")
             targets.append((info, posix))
+        _check_layout(targets)
         dest_dir.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
         total = 0

@@ -82,3 +82,39 @@ def test_a_non_empty_destination_is_refused_and_left_alone(tmp_path: Path) -> No
     with pytest.raises(UnsafeArchiveError, match="not empty"):
         extract_zip_safely(archive, dest)
     assert (dest / "keep.txt").read_text() == "the user's file"
+
+
+def _raw_zip(path: Path, names: list[str]) -> Path:
+    """Entries written under the exact names given (zipfile.writestr would clean some)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(zipfile.ZipInfo(name), b"<mujoco/>")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("names", "reason"),
+    [
+        (["a", "a/b.xml"], "both a file and a folder"),
+        (["a/b.xml", "a"], "both a file and a folder"),
+        (["."], "names no file"),
+        (["scene.xml", "./scene.xml"], "appears twice"),
+    ],
+)
+def test_crafted_layouts_are_refused_with_nothing_written(
+    tmp_path: Path, names: list[str], reason: str
+) -> None:
+    """Found from outside: these raised FileExistsError/IsADirectoryError tracebacks."""
+    archive = _raw_zip(tmp_path / "crafted.zip", names)
+    with pytest.raises(UnsafeArchiveError, match=reason):
+        extract_zip_safely(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_nul_in_an_entry_name_is_refused(tmp_path: Path) -> None:
+    """zipfile cuts a name at its NUL, so `a\\0b.xml` would have been written as `a`."""
+    archive = _raw_zip(tmp_path / "nul.zip", ["aQb.xml"])
+    archive.write_bytes(archive.read_bytes().replace(b"aQb.xml", b"a\x00b.xml"))
+    with pytest.raises(UnsafeArchiveError, match="NUL"):
+        extract_zip_safely(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
