@@ -10,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mujoco
@@ -45,11 +46,12 @@ def _screenshot(display: str, path: Path) -> Image.Image:
     return image
 
 
-def test_viewer_shows_a_server_side_change_in_the_same_window(
-    on_display: str, client: GizmoClient, api: GizmoClient, workcell: Scene, artifacts_dir: Path
-) -> None:
-    watcher = SceneWatcher(SceneSource(client, workcell.id), poll_interval=0.5)
-    watcher.load()
+@contextmanager
+def _passive_window(
+    watcher: SceneWatcher,
+) -> Iterator[tuple[PassiveViewer, queue.Queue[ReloadEvent]]]:
+    """The passive viewer running `watcher` on a thread: its window and its reload events; on
+    exit the loop is stopped and must have ended without an error."""
     opened: queue.Queue[PassiveViewer] = queue.Queue()
     events: queue.Queue[ReloadEvent] = queue.Queue()
     failures: list[BaseException] = []
@@ -64,7 +66,19 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
     runner = threading.Thread(target=run, name="viewer-loop")
     runner.start()
     try:
-        viewer = opened.get(timeout=30)
+        yield opened.get(timeout=30), events
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    assert not runner.is_alive() and not failures, failures
+
+
+def test_viewer_shows_a_server_side_change_in_the_same_window(
+    on_display: str, client: GizmoClient, api: GizmoClient, workcell: Scene, artifacts_dir: Path
+) -> None:
+    watcher = SceneWatcher(SceneSource(client, workcell.id), poll_interval=0.5)
+    watcher.load()
+    with _passive_window(watcher) as (viewer, events):
         first_window = viewer.handle
         time.sleep(0.5)
         _screenshot(on_display, artifacts_dir / "viewer-before-reload.png")
@@ -88,10 +102,6 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
         time.sleep(0.7)  # a few frames with the overlay
         shot = _screenshot(on_display, artifacts_dir / "viewer-after-reload.png")
         assert np.asarray(shot.convert("L"), dtype=float).std() > 10
-    finally:
-        stop.set()
-        runner.join(timeout=30)
-    assert not runner.is_alive() and not failures, failures
 
 
 def test_viewer_follows_an_edit_job_of_a_jobs_generation_scene(
@@ -103,21 +113,7 @@ def test_viewer_follows_an_edit_job_of_a_jobs_generation_scene(
     crate = mujoco.mj_name2id(watcher.model, mujoco.mjtObj.mjOBJ_JOINT, "Crate_2__root")
     address = watcher.model.jnt_qposadr[crate]
     watcher.data.qpos[address] += 0.4  # pushed: where the swap must leave it
-    opened: queue.Queue[PassiveViewer] = queue.Queue()
-    events: queue.Queue[ReloadEvent] = queue.Queue()
-    failures: list[BaseException] = []
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            run_passive(watcher, stop=stop, on_event=events.put, on_open=opened.put)
-        except BaseException as exc:  # surfaced to the test below
-            failures.append(exc)
-
-    runner = threading.Thread(target=run, name="viewer-loop")
-    runner.start()
-    try:
-        viewer = opened.get(timeout=30)
+    with _passive_window(watcher) as (viewer, events):
         first_window = viewer.handle
         pushed = float(watcher.data.qpos[address])
         job = jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall")
@@ -129,10 +125,6 @@ def test_viewer_follows_an_edit_job_of_a_jobs_generation_scene(
         assert viewer.handle is first_window and shown.nbody == watcher.model.nbody
         crate = mujoco.mj_name2id(shown, mujoco.mjtObj.mjOBJ_JOINT, "Crate_2__root")
         assert abs(watcher.data.qpos[shown.jnt_qposadr[crate]] - pushed) < 0.05
-    finally:
-        stop.set()
-        runner.join(timeout=30)
-    assert not runner.is_alive() and not failures, failures
 
 
 def test_textured_scene_swaps_in_place_with_the_unused_shadow_map_shrunk(
