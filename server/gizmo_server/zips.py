@@ -18,12 +18,19 @@ ZIP_FAULTS = ("unsafe_zip", "truncated_zip")
 UNSAFE_ENTRY = "../gizmo-zip-slip.txt"
 
 
+# Already compressed: deflating them again gains under 1 % and cost 0.2 s of a 0.23 s textured
+# export (12 MB of PNGs), so they are stored as they are.
+_STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".zip", ".usdz")
+
+
 def pack(files: Mapping[str, bytes], fault: str | None = None) -> bytes:
-    """A deflated ZIP of `files` (name -> bytes, in order), damaged as `fault` says."""
+    """A ZIP of `files` (name -> bytes, in order), deflated except images already compressed,
+    damaged as `fault` says."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
-            archive.writestr(name, data)
+            stored = name.lower().endswith(_STORED_SUFFIXES)
+            archive.writestr(name, data, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         if fault == "unsafe_zip":
             archive.writestr(UNSAFE_ENTRY, "This entry tries to escape its folder.\n")
     data = buffer.getvalue()
