@@ -19,6 +19,7 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from . import exports
 from .artifacts import ExportResult, content_type
 from .auth import parse_bearer
+from .changes import WAIT_DESCRIPTION, held
 from .errors import ApiError, bad_request, forbidden, not_found, unauthorized
 from .etags import NOT_MODIFIED, etag, matches, not_modified
 from .faults import FAULT_HEADER
@@ -273,23 +274,30 @@ def list_scenes(
     "/scenes/{scene_id}",
     response_model=SceneOut,
     responses={**_READ_ERRORS, **NOT_MODIFIED},
-    summary="Get a scene with all its placed assets (ETag; If-None-Match answers 304)",
+    summary="Get a scene with all its placed assets (ETag; If-None-Match answers 304; "
+    "Prefer: wait holds it until a change)",
+    description="The scene and its placements, with an `ETag`; `If-None-Match` holding it "
+    "answers 304 with no body." + WAIT_DESCRIPTION,
 )
-def get_scene(
+async def get_scene(
     scene_id: str,
     service: ServiceDep,
     account: AccountDep,
     if_none_match: Annotated[str | None, Header()] = None,
+    prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
-    fingerprint = service.store.scene_fingerprint(scene_id)
-    _check_owner(fingerprint[0] if fingerprint else None, account, scene_id)
-    assert fingerprint is not None
-    tag = etag(scene_id, fingerprint[1])
-    if matches(if_none_match, tag):
-        return not_modified(tag)
-    response = _json(_scene_view(*_owned_scene(service, account, scene_id)))
-    response.headers["ETag"] = tag
-    return response
+    def answer() -> Response:
+        fingerprint = service.store.scene_fingerprint(scene_id)
+        _check_owner(fingerprint[0] if fingerprint else None, account, scene_id)
+        assert fingerprint is not None
+        tag = etag(scene_id, fingerprint[1])
+        if matches(if_none_match, tag):
+            return not_modified(tag)
+        response = _json(_scene_view(*_owned_scene(service, account, scene_id)))
+        response.headers["ETag"] = tag
+        return response
+
+    return await held(service.store.changes, scene_id, if_none_match, prefer, answer)
 
 
 @router.post(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .changes import Changes
 from .ids import new_id, timestamp
 
 __all__ = [
@@ -144,6 +145,7 @@ class Unit:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.open = False  # a transaction is running and the unit holds the store's lock
+        self.changed: set[str] = set()  # scenes its writes change, announced when it commits
 
 
 _UNIT: ContextVar[Unit | None] = ContextVar("gizmo_store_unit", default=None)
@@ -221,6 +223,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.changes = Changes()  # held `Prefer: wait` GETs of a scene, woken by its commits
         self._lock = _UnitLock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -231,12 +234,14 @@ class Store:
             self._db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
 
     def close(self) -> None:
+        self.changes.close()
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on any error.
+    def _tx(self, scene_id: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error; a commit that
+        changes `scene_id` wakes the requests held on it.
 
         Inside a unit it is a savepoint of the unit's transaction, committed by `finish_unit`.
         """
@@ -255,6 +260,8 @@ class Store:
                     self._db.execute("RELEASE write")
                     raise
                 self._db.execute("RELEASE write")
+                if scene_id is not None:
+                    unit.changed.add(scene_id)
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -264,6 +271,8 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        if scene_id is not None:
+            self.changes.changed(scene_id)
 
     @contextmanager
     def unit(self) -> Iterator[Unit]:
@@ -304,6 +313,9 @@ class Store:
             self._lock.release()
         finally:
             _UNIT.reset(token)
+        for scene_id in unit.changed if commit else ():
+            self.changes.changed(scene_id)
+        unit.changed.clear()
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         with self._lock:
@@ -444,7 +456,7 @@ class Store:
     ) -> SceneRow:
         """Insert a scene; with a given `scene_id` that already exists, keep the stored one."""
         scene_id = scene_id or new_id("scn")
-        with self._tx() as db:
+        with self._tx(scene_id) as db:
             db.execute(
                 f"INSERT OR IGNORE INTO scenes ({_SCENE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 (scene_id, account_id, name, description, created_at or timestamp()),
@@ -508,7 +520,7 @@ class Store:
         """Append a placement (returns its id); with a given `placement_id` that already exists,
         do nothing."""
         placement_id = placement_id or new_id("pla")
-        with self._tx() as db:
+        with self._tx(scene_id) as db:
             db.execute(
                 "INSERT OR IGNORE INTO placements "
                 "(id, scene_id, asset_id, px, py, pz, qx, qy, qz, qw, added_at) "

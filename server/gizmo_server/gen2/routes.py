@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from gizmo_server.changes import WAIT_DESCRIPTION, held
 from gizmo_server.etags import NOT_MODIFIED, etag, matches, not_modified
 from gizmo_server.faults import FAULT_HEADER
 from gizmo_server.zips import ZIP_FAULTS
@@ -211,23 +212,30 @@ def list_scenes(
     "/scenes/{scene_id}",
     response_model=SceneEnvelope,
     responses=NOT_MODIFIED,
-    summary="Get a scene (include_record adds its objects; ETag, If-None-Match answers 304)",
+    summary="Get a scene (include_record adds its objects; ETag, If-None-Match answers 304; "
+    "Prefer: wait holds it until a change)",
+    description="The scene (with `include_record`, its objects too), with an `ETag`; "
+    "`If-None-Match` holding it answers 304 with no body." + WAIT_DESCRIPTION,
 )
-def get_scene(
+async def get_scene(
     scene_id: str,
     runtime: RuntimeDep,
     account: AccountDep,
     include_record: bool = False,
     if_none_match: Annotated[str | None, Header()] = None,
+    prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
-    found = runtime.store.fingerprint("scene", scene_id)
-    _check_owner(found[0] if found else None, account, "scene", scene_id)
-    assert found is not None
-    tag = etag(scene_id, found[1], "record" if include_record else "")
-    if matches(if_none_match, tag):
-        return not_modified(tag)
-    scene = _owned(runtime, account, "scene", scene_id)
-    return _ok({"scene": scene_view(scene, include_record)}, headers={"ETag": tag})
+    def answer() -> Response:
+        found = runtime.store.fingerprint("scene", scene_id)
+        _check_owner(found[0] if found else None, account, "scene", scene_id)
+        assert found is not None
+        tag = etag(scene_id, found[1], "record" if include_record else "")
+        if matches(if_none_match, tag):
+            return not_modified(tag)
+        scene = _owned(runtime, account, "scene", scene_id)
+        return _ok({"scene": scene_view(scene, include_record)}, headers={"ETag": tag})
+
+    return await held(runtime.store.changes, scene_id, if_none_match, prefer, answer)
 
 
 @router.get(

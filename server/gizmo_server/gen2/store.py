@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from gizmo_server.changes import Changes
+
 __all__ = ["Account", "Doc", "Gen2Store", "Kind"]
 
 Doc = dict[str, Any]
@@ -50,6 +52,7 @@ class Gen2Store:
     """The generation's tables in `<data dir>/gizmo.sqlite3`, beside the alpha ones."""
 
     def __init__(self, path: Path) -> None:
+        self.changes = Changes()  # held `Prefer: wait` GETs of a scene, woken by its commits
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -58,8 +61,14 @@ class Gen2Store:
             self._db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
 
     def close(self) -> None:
+        self.changes.close()
         with self._lock:
             self._db.close()
+
+    def _changed(self, kind: Kind, doc_id: str) -> None:
+        """After a commit: a scene's document is all its GET answers, so its waiters wake."""
+        if kind == "scene":
+            self.changes.changed(doc_id)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -129,6 +138,7 @@ class Gen2Store:
                 "INSERT INTO g2_docs VALUES (?, ?, ?, ?, ?, ?)",
                 (kind, doc["id"], account_id, doc.get("scene_id"), created_unix, json.dumps(doc)),
             )
+        self._changed(kind, doc["id"])
 
     def get(self, kind: Kind, doc_id: str) -> tuple[str, Doc] | None:
         """The owning account and the document, or None."""
@@ -163,11 +173,14 @@ class Gen2Store:
                     "UPDATE g2_docs SET doc = ?, scene_id = ? WHERE kind = ? AND id = ?",
                     (json.dumps(changed), changed.get("scene_id"), kind, doc_id),
                 )
+        if changed is not None:
+            self._changed(kind, doc_id)
         return changed
 
     def delete(self, kind: Kind, doc_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM g2_docs WHERE kind = ? AND id = ?", (kind, doc_id))
+        self._changed(kind, doc_id)
 
     def page(
         self,
