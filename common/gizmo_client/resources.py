@@ -49,17 +49,25 @@ class Scenes(GeneratedSceneCalls):
             body["description"] = description
         return Scene.model_validate(self._t.request("POST", "/scenes", json_body=body))
 
-    def get(self, scene_id: str, include_record: bool = False) -> Scene:
+    def get(self, scene_id: str, include_record: bool = False, *, wait: float = 0.0) -> Scene:
         """The scene with its placements. Jobs generation: a `GeneratedScene`, whose placements
         (`assets`) are filled only with `include_record=True`; the alpha generation always
         includes them and ignores the flag.
         (Conditional: a service that sends an `ETag` answers an unchanged scene with 304, and the
-        object returned last time is returned again, so treat scenes as read-only.)"""
+        object returned last time is returned again, so treat scenes as read-only.)
+        With `wait` (seconds) a scene read before is asked for with `Prefer: wait`: a service
+        that honours it answers when the scene changes or `wait` passes, so a watcher sees a
+        change at once; `holds_waits` tells whether it did (else poll on an interval)."""
         path = f"/scenes/{quote_id(scene_id)}"
         if self.generation is ALPHA:
-            return self._t.get_parsed(path, Scene.model_validate)
+            return self._t.get_parsed(path, Scene.model_validate, wait=wait)
         params = {"include_record": "true"} if include_record else None
-        return self._t.get_parsed(path, _generated_scene, params=params)
+        return self._t.get_parsed(path, _generated_scene, params=params, wait=wait)
+
+    @property
+    def holds_waits(self) -> bool | None:
+        """Whether the service held the last `get(..., wait=...)` (None: none was sent yet)."""
+        return self._t.holds_waits
 
     def list(self, limit: int = 20, offset: int = 0) -> Page[SceneSummary]:
         return self._page(self._summary_model(), limit, offset)

@@ -10,7 +10,9 @@ connection, read timeout, a gateway's 502/504) may have taken effect: only a rep
 can tell, so it gets the longer budget `max_recovery_retries` rather than reporting a failure
 that was in fact a success.
 Reads may be conditional (`get_parsed`): a resource answered with an `ETag` is asked for again
-with `If-None-Match`, and a 304 returns the object parsed last time (cheap polling).
+with `If-None-Match`, and a 304 returns the object parsed last time (cheap polling). Such a read
+may also ask to be held until the resource changes (`Prefer: wait=N`, RFC 7240); whether the
+service held it (`Preference-Applied`) is kept in `holds_waits`.
 The API key is attached per request to the API base URL only. Success bodies in the newer
 generation's `{"ok": true, ...}` envelope are unwrapped here, the one place that sees them all.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import math
 import random
 import threading
 import time
@@ -50,6 +53,8 @@ logger = logging.getLogger("gizmo_client")
 T = TypeVar("T")
 #: How many conditional answers (ETag and parsed object) a transport remembers, least recent out.
 CONDITIONAL_ENTRIES = 256
+#: Seconds a held read may take beyond its `wait` before it counts as timed out.
+WAIT_MARGIN = 10.0
 
 USER_AGENT = f"gizmo-sim/{__version__} (python-requests/{requests.__version__})"
 Timeout = tuple[float, float]
@@ -158,6 +163,9 @@ class Transport:
         install_log_redaction()
         self._validators: OrderedDict[tuple[str, str], tuple[str, object]] = OrderedDict()
         self._validators_lock = threading.Lock()
+        #: Whether the last read that asked to be held was (`Preference-Applied: wait`); None
+        #: before any asked. The hosted service does not hold reads: callers poll on their own.
+        self.holds_waits: bool | None = None
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key='***')"
@@ -189,16 +197,29 @@ class Transport:
             return self._decode(response, method, path)
 
     def get_parsed(
-        self, path: str, parse: Callable[[Any], T], *, params: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Mapping[str, Any] | None = None,
+        wait: float = 0.0,
     ) -> T:
         """GET `path` and `parse` its body; conditional when an earlier answer had an `ETag`:
         then a 304 returns that earlier parsed object itself (unparsed; treat it as read-only).
-        A service without ETags gets plain GETs."""
+        A service without ETags gets plain GETs. A conditional GET with `wait` (seconds) asks
+        to be held until the resource changes or `wait` passes (`holds_waits` says if it was)."""
         key = (path, f"{getattr(parse, '__qualname__', parse)} {sorted((params or {}).items())}")
         with self._validators_lock:
             known = self._validators.get(key)
-        headers = {"If-None-Match": known[0]} if known is not None else None
-        response = self.open("GET", path, params=params, headers=headers)
+        headers = {"If-None-Match": known[0]} if known is not None else {}
+        timeout = None
+        if wait > 0 and known is not None:
+            headers["Prefer"] = f"wait={math.ceil(wait)}"
+            timeout = (self.timeout[0], max(self.timeout[1], math.ceil(wait) + WAIT_MARGIN))
+        response = self.open("GET", path, params=params, headers=headers, timeout=timeout)
+        if "Prefer" in headers:
+            applied = response.headers.get("Preference-Applied", "").split(",")
+            self.holds_waits = any(p.split("=")[0].strip().lower() == "wait" for p in applied)
         with response:
             if response.status_code == 304 and known is not None:
                 with self._validators_lock:
