@@ -4,6 +4,13 @@ An entry is built in a temporary folder and renamed into place whole, with its `
 written last, so a reader sees either a complete entry or none. A file lock per scene and format
 keeps concurrent fetches (threads or processes) from exporting the same state twice.
 
+A new entry shares with the scene's previous entry of the same format every file that did not
+change (a hard link, not a copy): a textured scene carries megabytes of textures that an edit
+leaves alone, so a day of edits would otherwise fill the cache with copies of them. Sizes count a
+shared file's bytes once (each name holds its share), so the size limit holds (after evicting
+an entry whose files live on in a newer one, until the next count). Files in the
+cache are not to be edited in place: a link shares them with other revisions.
+
 Work folders (entries being built, downloads being staged) are hidden and each is held under its
 own lock file while in use. The operating system releases a lock when its process dies, so one
 whose lock can be taken belongs to a dead (killed) process: `evict` deletes it, and counts the
@@ -12,6 +19,7 @@ live ones against the size limit.
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import json
 import logging
@@ -56,22 +64,52 @@ def _lock_path(parent: Path, token: str) -> Path:
     return parent / f".work-{token}.lock"
 
 
+def _share(stat_result: os.stat_result) -> float:
+    """A file's share of its bytes: hard-linked names split them, so they add up once."""
+    return stat_result.st_size / max(1, stat_result.st_nlink)
+
+
+def _share_unchanged(new: Path, previous: Path) -> int:
+    """Replace each file under `new` that is byte-identical to the file at the same place under
+    `previous` with a hard link to it; returns the bytes no longer stored twice. A file system
+    without hard links just keeps the copies."""
+    saved = 0
+    for path in new.rglob("*"):
+        old = previous / path.relative_to(new)
+        try:
+            size = path.stat().st_size
+            if (
+                not path.is_file()
+                or not old.is_file()
+                or old.stat().st_size != size
+                or not filecmp.cmp(path, old, shallow=False)
+            ):
+                continue
+            link = path.with_name(f".link-{path.name}")
+            os.link(old, link)
+            os.replace(link, path)
+        except OSError:
+            continue  # evicted meanwhile, or no hard links here: keep the copy
+        saved += size
+    return saved
+
+
 def _tree_size(path: Path) -> int:
     """Bytes under `path`, counting what is there now: another process may be renaming or
     removing files and folders of it meanwhile (`os.walk` skips what vanished)."""
     try:
         if path.is_file():
-            return path.stat().st_size
+            return round(_share(path.stat()))
     except OSError:
         return 0
-    total = 0
+    total = 0.0
     for root, _, files in os.walk(path):
         for name in files:
             try:
-                total += os.stat(os.path.join(root, name), follow_symlinks=False).st_size
+                total += _share(os.stat(os.path.join(root, name), follow_symlinks=False))
             except OSError:
                 continue  # removed by its owner meanwhile
-    return total
+    return round(total)
 
 
 def _safe_part(value: str) -> str:
@@ -153,6 +191,10 @@ class ExportCache:
         final = parent / _safe_part(fingerprint)
         with self.staging(".tmp-", parent) as tmp:
             primary = populate(tmp)
+            previous = self._latest_entry(parent)
+            if previous is not None:
+                saved = _share_unchanged(tmp, previous)
+                logger.debug("cache: %d bytes shared with %s", saved, previous.name)
             full_meta = {**meta, "primary": primary.relative_to(tmp).as_posix()}
             (tmp / META).write_text(json.dumps(full_meta), encoding="utf-8")
             if final.exists():  # an incomplete entry: move it aside so the swap is one rename
@@ -165,18 +207,31 @@ class ExportCache:
         assert entry is not None, "a just-published cache entry must be readable"
         return entry
 
+    @staticmethod
+    def _latest_entry(parent: Path) -> Path | None:
+        """The most recently used published entry under `parent` (one scene and format)."""
+        used = []
+        for meta_path in parent.glob(f"*/{META}"):
+            if meta_path.parent.name.startswith("."):
+                continue
+            try:
+                used.append((meta_path.stat().st_mtime, meta_path.parent))
+            except FileNotFoundError:
+                continue
+        return max(used)[1] if used else None
+
     def evict(self, keep: Path | None = None) -> int:
         """Delete dead processes' work folders, then least recently used entries until the cache
         (live work folders included) fits in `max_bytes`, sparing the ones used within
         `protect_seconds`. Returns the bytes the cache holds afterwards."""
         protected_since = time.time() - self.protect_seconds
-        entries: list[tuple[float, int, Path]] = []
+        entries: list[tuple[float, float, Path]] = []
         for meta_path in self.root.glob(f"*/*/*/{META}"):
             directory = meta_path.parent
             if directory.name.startswith("."):
                 continue  # another writer's entry under construction
             try:
-                size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+                size = sum(_share(f.stat()) for f in directory.rglob("*") if f.is_file())
                 entries.append((meta_path.stat().st_mtime, size, directory))
             except FileNotFoundError:
                 continue  # evicted or replaced by another process meanwhile
@@ -186,10 +241,10 @@ class ExportCache:
                 break
             if directory == keep or used_at > protected_since:
                 continue
-            logger.debug("cache: evicting %s (%d bytes)", directory, size)
+            logger.debug("cache: evicting %s (%d bytes)", directory, round(size))
             shutil.rmtree(directory, ignore_errors=True)
             total -= size
-        return total
+        return round(total)
 
     def sweep(self) -> int:
         """Delete the work folders (and lock files) of processes that died mid-way; return the

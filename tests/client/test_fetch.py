@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -118,17 +119,19 @@ def test_an_expired_link_is_exported_again_once(
     assert [r.method for r in sent if "/downloads/" not in r.url] == ["GET", "POST", "POST"]
 
 
-def _store_many(root: str, prefix: str) -> None:
+def _store_many(root: str, prefix: str, same: bool = False, count: int = 300) -> None:
     from gizmo_client.cache import ExportCache
 
     cache = ExportCache(Path(root), max_bytes=20_000, protect_seconds=0.0)
 
-    def populate(tmp: Path) -> Path:
-        (tmp / "scene.xml").write_bytes(b"x" * 1000)
+    def populate(tmp: Path, i: int) -> Path:  # distinct bytes unless `same`: then all share one
+        (tmp / "scene.xml").write_bytes(b"x" * 1000 if same else f"{prefix}{i:04d}".encode() * 200)
         return tmp / "scene.xml"
 
-    for i in range(300):
-        cache.store("scn_shared", "mujoco_mjcf", f"{prefix}{i}", populate, {})
+    for i in range(count):
+        cache.store(
+            "scn_shared", "mujoco_mjcf", f"{prefix}{i}", functools.partial(populate, i=i), {}
+        )
 
 
 def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None:
@@ -143,6 +146,23 @@ def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None
     assert [w.exitcode for w in workers] == [0, 0]
     entries = list(tmp_path.glob("*/*/*/meta.json"))
     assert 0 < len(entries) <= 21 and not list(tmp_path.glob("*/*/.tmp-*"))
+
+
+def test_two_processes_sharing_one_file_among_entries_they_evict(tmp_path: Path) -> None:
+    """Every entry links the same bytes while the other process deletes entries: a link to a
+    file being removed either holds it or falls back to the copy, and every entry stays whole."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_store_many, args=(str(tmp_path), p, True, 60)) for p in "ab"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    scenes = list(tmp_path.glob("*/*/*/scene.xml"))
+    assert scenes and all(p.read_bytes() == b"x" * 1000 for p in scenes)
+    assert len({p.stat().st_ino for p in scenes}) < len(scenes), "entries share the file"
 
 
 @pytest.mark.parametrize(
