@@ -1,20 +1,14 @@
-"""The interactive viewer: MuJoCo's passive window with in-place model swaps, or the managed
-window whose Ctrl+L reloads.
+"""The interactive viewer: our own window with in-place model swaps (`window.py`), or MuJoCo's
+managed window whose Ctrl+L reloads.
 
-MuJoCo's passive viewer has no public reload. Its private `Simulate.load` swaps the model inside
-the open window (camera and window kept, about 0.2-0.5 s); it is reached through the handle's
-private `_sim` weak reference, guarded, and when it is missing or fails the window is closed and
-opened again on the new model with the camera copied over.
-
-Memory: every swap re-creates MuJoCo's GL context for the new model, and on a software
-rasteriser that context's 4096x4096 shadow map (64 MB, never drawn: MuJoCo turns shadows off
-there) and offscreen buffers are heap blocks of tens of MB. `Simulate` also keeps a copy of each
-old model (`m_passive_`, freed only when the window closes). Between those pinned copies glibc
-cannot give the freed big blocks back, so the process grew 15-22 MB per swap. Two measures keep
-it flat (`bench/bench_mujoco.py`): on a software display the shadow map of a model handed to the
-window is shrunk to a token size, and after each swap glibc is asked to return free heap pages
-(`malloc_trim`). What `Simulate` itself keeps (about 1 MB per swap of a 100-placement scene)
-stays until the window closes.
+Hot reload swaps models in our `ModelWindow` rather than in MuJoCo's passive viewer: MuJoCo's
+only swap there (the private `Simulate.load`) keeps a copy of every model it was shown until the
+window closes, textures included, 18 MB per reload of a real textured export (see `window.py`).
+Our window frees the old model's scene and GL context before drawing the next, keeps the
+camera, the window and the Gizmo box, and the state is the watcher's (carried over by name).
+On a software display the freed GL buffers are tens of MB of heap, so after each swap glibc is
+asked to return free pages (`malloc_trim`). The managed backend is still MuJoCo's own window:
+its reloads are the user's Ctrl+L, and it offers MuJoCo's panels.
 """
 
 from __future__ import annotations
@@ -36,98 +30,52 @@ from typing import Any
 import mujoco
 import mujoco.viewer
 
-from .display import software_display
-from .errors import ViewerUnavailableError
 from .pacing import RealTime
 from .render import overview_camera
 from .watcher import ReloadEvent, SceneWatcher
+from .window import HELP, ModelWindow
 
 __all__ = ["PassiveViewer", "run_managed", "run_passive"]
 
 logger = logging.getLogger("gizmo_mujoco")
 
-_CAMERA_FIELDS = ("type", "fixedcamid", "trackbodyid", "distance", "azimuth", "elevation",
-                  "orthographic")  # fmt: skip
-# The Gizmo box sits in the 3D view's top-right corner: MuJoCo draws its real-time label at the
-# top left, "LOADING..."/"PAUSE" at the top centre and its panels beside the 3D view, so a box
-# of at most _WRAP columns stays clear of all of them.
+# The Gizmo box sits in the 3D view's top-right corner, clear of the help line (bottom left) and,
+# in the managed window, of MuJoCo's labels (real time top left, LOADING/PAUSE top centre) and
+# panels; it is at most _WRAP columns wide.
 _WRAP = 40
 _BOX = (int(mujoco.mjtFont.mjFONT_NORMAL), int(mujoco.mjtGridPos.mjGRID_TOPRIGHT))
-_TOKEN_SHADOW_SIZE = 32  # texels; the map must exist, but no shadow is drawn from it
+_HELP = (int(mujoco.mjtFont.mjFONT_NORMAL), int(mujoco.mjtGridPos.mjGRID_BOTTOMLEFT), HELP, "")
 
 
 class PassiveViewer:
-    """One passive viewer window; `swap` shows a new model in it."""
+    """One window; `swap` shows a new model in it, the camera and the Gizmo box kept."""
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, *, in_place: bool = True):
-        self.in_place = in_place
-        self._lean = software_display()
-        self.handle, self._threads = _launch(self._fit(model), data)
-        self._texts: tuple[str, str] | None = None
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, title: str = "Gizmo"):
+        self.window = ModelWindow(model, data, title=title)
         overview = overview_camera(model, data)
-        with self.handle.lock():
-            _copy_camera(overview, self.handle.cam)
+        self.window.cam.lookat[:] = overview.lookat
+        self.window.cam.distance = overview.distance
+        self.window.cam.azimuth, self.window.cam.elevation = overview.azimuth, overview.elevation
+        self.window.overlays = [_HELP]
 
-    def swap(self, model: mujoco.MjModel, data: mujoco.MjData) -> str:
-        """Show `model`/`data` from now on; returns the route taken ("in place" or "reopened")."""
-        self._fit(model)
-        load = _private_load(self.handle) if self.in_place else None
-        if load is not None:
-            try:  # `load` takes the viewer's lock itself: never call it holding lock()
-                load(model, data, "")
-                _release_free_heap()
-                return "in place"
-            except Exception as exc:  # a private API: any failure means use the public route
-                logger.warning("in-place viewer swap failed (%s); reopening the window", exc)
-        camera = mujoco.MjvCamera()
-        _copy_camera(self.handle.cam, camera)
-        self.close()
-        self.handle, self._threads = _launch(model, data)
+    def swap(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        """Show `model`/`data` from the next frame on; the old model's resources are freed."""
+        self.window.show(model, data)
         _release_free_heap()
-        with self.handle.lock():
-            _copy_camera(camera, self.handle.cam)
-        if self._texts is not None:
-            self.show_text(*self._texts)
-        return "reopened"
-
-    def _fit(self, model: mujoco.MjModel) -> mujoco.MjModel:
-        """Shrink the shadow map where the window draws no shadows (software GL)."""
-        if self._lean:
-            quality = model.vis.quality
-            quality.shadowsize = min(int(quality.shadowsize), _TOKEN_SHADOW_SIZE)
-        return model
 
     def show_text(self, title: str, body: str) -> None:
         """The Gizmo box (see `_BOX`); long lines are wrapped."""
-        self._texts = (title, body)
-        self.handle.set_texts(_box(title, body))
+        self.window.overlays = [_box(title, body), _HELP]
 
     def sync(self) -> None:
-        self.handle.sync()
+        """Draw one frame of the data as it stands (and handle the mouse and keys)."""
+        self.window.render()
 
     def is_running(self) -> bool:
-        return bool(self.handle.is_running())
+        return self.window.is_open()
 
     def close(self) -> None:
-        """Close the window and wait for its thread: exiting while it tears down crashes X."""
-        self.handle.close()
-        for thread in self._threads:
-            thread.join(timeout=10)
-
-
-def _launch(
-    model: mujoco.MjModel, data: mujoco.MjData
-) -> tuple[mujoco.viewer.Handle, list[threading.Thread]]:
-    before = set(threading.enumerate())
-    try:
-        handle = mujoco.viewer.launch_passive(model, data, show_left_ui=False, show_right_ui=False)
-    except RuntimeError as exc:  # macOS: the passive viewer needs the `mjpython` launcher
-        raise ViewerUnavailableError(
-            str(exc),
-            hint="On macOS start it with `mjpython -m gizmo_mujoco.cli view ...`, "
-            "or use `--backend managed`, which runs under plain python.",
-        ) from exc
-    return handle, [t for t in threading.enumerate() if t not in before]
+        self.window.close()
 
 
 @functools.cache
@@ -146,20 +94,6 @@ def _release_free_heap() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
-
-
-def _copy_camera(source: mujoco.MjvCamera, target: mujoco.MjvCamera) -> None:
-    for name in _CAMERA_FIELDS:
-        setattr(target, name, getattr(source, name))
-    target.lookat[:] = source.lookat
-
-
-def _private_load(handle: mujoco.viewer.Handle) -> Callable[..., Any] | None:
-    """`Simulate.load` of a passive handle, if this MuJoCo still has it."""
-    reference = getattr(handle, "_sim", None)
-    simulate = reference() if callable(reference) else None
-    load = getattr(simulate, "load", None)
-    return load if callable(load) else None
 
 
 def _box(title: str, body: str) -> tuple[int, int, str, str]:
@@ -182,12 +116,11 @@ def run_passive(
     *,
     stop: threading.Event | None = None,
     on_event: Callable[[ReloadEvent], None] | None = None,
-    in_place: bool = True,
     on_open: Callable[[PassiveViewer], None] | None = None,
 ) -> None:
     """Step in real time, show every frame, and swap in each reload until the window closes
     (or `stop` is set). The watcher polls in the background meanwhile."""
-    viewer = PassiveViewer(watcher.model, watcher.data, in_place=in_place)
+    viewer = PassiveViewer(watcher.model, watcher.data, title=f"Gizmo: {watcher.source.label}")
     viewer.show_text(
         "Gizmo", f"{watcher.source.label}: live, polled every {watcher.poll_interval:g} s"
     )
@@ -203,8 +136,7 @@ def run_passive(
             event = watcher.apply()
             if event is not None:
                 if event.ok:
-                    route = viewer.swap(watcher.model, watcher.data)
-                    logger.debug("viewer swapped %s", route)
+                    viewer.swap(watcher.model, watcher.data)
                     clock.restart()
                 viewer.show_text(*_event_text(event))
                 if on_event is not None:

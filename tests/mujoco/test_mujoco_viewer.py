@@ -79,7 +79,7 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
     watcher = SceneWatcher(SceneSource(client, workcell.id), poll_interval=0.5)
     watcher.load()
     with _passive_window(watcher) as (viewer, events):
-        first_window = viewer.handle
+        first_window = viewer.window
         time.sleep(0.5)
         _screenshot(on_display, artifacts_dir / "viewer-before-reload.png")
         arm = next(p for p in workcell.assets if p.name == "Industrial Arm v1")
@@ -87,7 +87,7 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
         added = api.scenes.add_asset(workcell.id, arm.asset_id, Vector3(x=-1.2, y=-1.0), rotation)
         event = events.get(timeout=10)
         assert event.ok, event.message()
-        shown = viewer.handle.m
+        shown = viewer.window.model
         new_bodies = [shown.body(b).name for b in range(shown.nbody)]
         ids = [
             bytes(shown.text_data[a : a + n - 1]).decode()
@@ -98,7 +98,7 @@ def test_viewer_shows_a_server_side_change_in_the_same_window(
             "placement_id"
         )
         assert f"{prefix}base" in new_bodies  # the viewer's own model has it
-        assert shown.nbody == watcher.model.nbody and viewer.handle is first_window  # in place
+        assert shown.nbody == watcher.model.nbody and viewer.window is first_window  # in place
         time.sleep(0.7)  # a few frames with the overlay
         shot = _screenshot(on_display, artifacts_dir / "viewer-after-reload.png")
         assert np.asarray(shot.convert("L"), dtype=float).std() > 10
@@ -114,15 +114,15 @@ def test_viewer_follows_an_edit_job_of_a_jobs_generation_scene(
     address = watcher.model.jnt_qposadr[crate]
     watcher.data.qpos[address] += 0.4  # pushed: where the swap must leave it
     with _passive_window(watcher) as (viewer, events):
-        first_window = viewer.handle
+        first_window = viewer.window
         pushed = float(watcher.data.qpos[address])
         job = jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall")
         watcher.follow_in_background(job.id)
         event = events.get(timeout=15)
         assert event.ok, event.message()
-        shown = viewer.handle.m
+        shown = viewer.window.model
         assert mujoco.mj_name2id(shown, mujoco.mjtObj.mjOBJ_BODY, "Conveyor_2__frame") > 0
-        assert viewer.handle is first_window and shown.nbody == watcher.model.nbody
+        assert viewer.window is first_window and shown.nbody == watcher.model.nbody
         crate = mujoco.mj_name2id(shown, mujoco.mjtObj.mjOBJ_JOINT, "Crate_2__root")
         assert abs(watcher.data.qpos[shown.jnt_qposadr[crate]] - pushed) < 0.05
 
@@ -138,36 +138,14 @@ def test_textured_scene_swaps_in_place_with_the_unused_shadow_map_shrunk(
     assert first.vis.quality.shadowsize == 4096  # MuJoCo's default, before the viewer sees it
     viewer = PassiveViewer(first, mujoco.MjData(first))
     try:
-        assert viewer.swap(second, mujoco.MjData(second)) == "in place"
-        assert viewer.handle.m is second and second.vis.quality.shadowsize <= 32
+        viewer.swap(second, mujoco.MjData(second))
+        assert viewer.window.model is second and second.vis.quality.shadowsize <= 32
         viewer.sync()
         time.sleep(0.5)
         shot = _screenshot(on_display, artifacts_dir / "viewer-textured.png")
         assert np.asarray(shot.convert("L"), dtype=float).std() > 10
     finally:
         viewer.close()
-
-
-def test_reopening_fallback_keeps_the_camera(on_display: str, artifacts_dir: Path) -> None:
-    old = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE]))
-    new = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE, NEW_ARM]))
-    viewer = PassiveViewer(old, mujoco.MjData(old), in_place=False)
-    try:
-        with viewer.handle.lock():
-            viewer.handle.cam.azimuth, viewer.handle.cam.elevation = 63.0, -27.0
-            viewer.handle.cam.distance = 3.1
-            viewer.handle.cam.lookat[:] = (0.2, -0.3, 0.1)
-        viewer.show_text("Reloaded", "kept 4 joints")
-        assert viewer.swap(new, mujoco.MjData(new)) == "reopened"
-        cam = viewer.handle.cam
-        assert (cam.azimuth, cam.elevation, cam.distance) == (63.0, -27.0, 3.1)
-        assert np.allclose(cam.lookat, (0.2, -0.3, 0.1))
-        assert viewer.handle.m.nbody == new.nbody and viewer.is_running()
-        time.sleep(0.5)
-        _screenshot(on_display, artifacts_dir / "viewer-reopened.png")
-    finally:
-        viewer.close()
-    assert not viewer.is_running()
 
 
 def test_interactive_demo_adds_placements_that_appear_in_the_window(

@@ -1,0 +1,220 @@
+"""Our viewer window (`gizmo_mujoco.window`) on a private Xvfb display: swaps keep the camera and
+the state and free the old model's resources; Esc, Ctrl-C and a closed window end cleanly."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
+from PIL import Image
+
+from gizmo_mujoco.display import display_problem
+from gizmo_mujoco.sources import FileSource
+from gizmo_mujoco.viewer import PassiveViewer, run_passive
+from gizmo_mujoco.watcher import SceneWatcher
+
+pytestmark = pytest.mark.viewer
+
+XK_ESCAPE = 0xFF1B
+_BIG_TEXTURE = 1536  # px per side: 6.75 MB of RGB in the compiled model
+
+
+@pytest.fixture
+def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DISPLAY", x_display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert display_problem() is None
+    return x_display
+
+
+@pytest.fixture
+def drag(x_display: str) -> Iterator[Callable[[tuple[int, int], tuple[int, int]], None]]:
+    """Drag with the left mouse button on the private display (XTEST, as `keyboard` does)."""
+    x11, xtst = (ctypes.CDLL(ctypes.util.find_library(n) or n) for n in ("X11", "Xtst"))
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p] + [ctypes.c_int] * 3 + [ctypes.c_ulong]
+    xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                          ctypes.c_ulong]  # fmt: skip
+    display = x11.XOpenDisplay(x_display.encode())
+    assert display, f"cannot open {x_display}"
+
+    def move(start: tuple[int, int], end: tuple[int, int]) -> None:
+        xtst.XTestFakeMotionEvent(display, -1, *start, 0)
+        xtst.XTestFakeButtonEvent(display, 1, 1, 0)
+        for step in range(1, 11):
+            x = start[0] + (end[0] - start[0]) * step // 10
+            y = start[1] + (end[1] - start[1]) * step // 10
+            xtst.XTestFakeMotionEvent(display, -1, x, y, 0)
+            x11.XFlush(display)
+            time.sleep(0.02)
+        xtst.XTestFakeButtonEvent(display, 1, 0, 0)
+        x11.XFlush(display)
+
+    yield move
+    x11.XCloseDisplay(display)
+
+
+def _frames(viewer: PassiveViewer, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        viewer.sync()
+        time.sleep(0.01)
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(ln for ln in status.splitlines() if ln.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def test_swaps_keep_the_camera_and_the_state_and_free_every_old_model(on_display: str) -> None:
+    old = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE]))
+    data = mujoco.MjData(old)
+    viewer = PassiveViewer(old, data)
+    try:
+        window = viewer.window
+        window.cam.azimuth, window.cam.elevation, window.cam.distance = 63.0, -27.0, 3.1
+        window.cam.lookat[:] = (0.2, -0.3, 0.1)
+        viewer.show_text("Reloaded", "kept 4 joints")
+        contexts, models = [window.context], [weakref.ref(old)]
+        for _ in range(8):
+            new = mujoco.MjModel.from_xml_string(scene_xml([ARM, CRATE, NEW_ARM]))
+            new_data = mujoco.MjData(new)
+            new_data.qpos[:] = 0.3
+            mujoco.mj_forward(new, new_data)
+            viewer.swap(new, new_data)
+            viewer.sync()
+            contexts.append(window.context)
+            models.append(weakref.ref(new))
+        del old, data, new
+        gc.collect()
+        assert viewer.window is window and viewer.is_running()  # one window throughout
+        assert (window.cam.azimuth, window.cam.elevation, window.cam.distance) == (63.0, -27.0, 3.1)
+        assert np.allclose(window.cam.lookat, (0.2, -0.3, 0.1))
+        assert window.data is new_data and np.allclose(new_data.qpos, 0.3)  # shown as given
+        assert window.overlays[0][2:] == ("Reloaded", "kept 4 joints")  # the Gizmo box kept
+        live = [c for c in contexts if c is not None and c.offFBO != 0]
+        assert live == [window.context], "every old model's GL context must have been freed"
+        assert [ref() is not None for ref in models] == [False] * 8 + [True]  # only the shown one
+    finally:
+        viewer.close()
+    assert not viewer.is_running() and window.context is None
+
+
+def test_swapping_a_big_texture_model_does_not_grow_by_its_size(
+    on_display: str, tmp_path: Path
+) -> None:
+    """MuJoCo's passive viewer kept a copy of each model it was given (textures included) until
+    the window closed: 12 swaps of this model grew it by about 12 x 6.75 MB."""
+    side = _BIG_TEXTURE
+    pattern = (np.indices((side, side)).sum(axis=0) // 16 % 2 * 150 + 50).astype(np.uint8)
+    Image.fromarray(np.stack([pattern] * 3, axis=-1)).save(tmp_path / "big.png")
+    xml = scene_xml([ARM, CRATE]).replace(
+        "<worldbody>",
+        '<asset><texture name="big" type="2d" file="big.png"/>'
+        '<material name="big" texture="big"/></asset><worldbody>'
+        '<geom type="box" size="0.5 0.5 0.5" pos="0 3 0.5" material="big"/>',
+    )
+    (tmp_path / "scene.xml").write_text(xml)
+
+    def fresh() -> tuple[mujoco.MjModel, mujoco.MjData]:
+        model = mujoco.MjModel.from_xml_path(str(tmp_path / "scene.xml"))
+        return model, mujoco.MjData(model)
+
+    first = fresh()
+    texture_mb = first[0].ntexdata / 2**20
+    assert texture_mb > 6.5
+    viewer = PassiveViewer(*first)
+    try:
+        for _ in range(2):  # the allocator's pools are sized by the first swaps
+            viewer.swap(*fresh())
+            _frames(viewer, 0.2)
+        gc.collect()
+        before = _rss_mb()
+        swaps = 12
+        for _ in range(swaps):
+            viewer.swap(*fresh())
+            viewer.sync()
+        gc.collect()
+        _frames(viewer, 0.3)
+        grown = _rss_mb() - before
+    finally:
+        viewer.close()
+    assert grown < 2 * texture_mb, f"grew {grown:.1f} MB over {swaps} swaps of {texture_mb:.1f} MB"
+
+
+def test_escape_closes_the_live_viewer(
+    on_display: str, keyboard: Callable[..., None], drag: Callable[..., None], tmp_path: Path
+) -> None:
+    """The live loop runs until the window is closed: Esc ends `run_passive` without an error;
+    a left drag over the window has orbited the camera meanwhile."""
+    (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
+    watcher = SceneWatcher(FileSource(tmp_path / "scene.xml"), poll_interval=0.2)
+    watcher.load()
+    opened: list[PassiveViewer] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_passive(watcher, on_open=opened.append)
+        except BaseException as exc:  # surfaced to the test below
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, name="viewer-loop")
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (opened and watcher.data.time > 0.1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened, "the viewer did not open"
+        azimuth = opened[0].window.cam.azimuth
+        drag((400, 300), (600, 300))
+        time.sleep(0.5)
+        assert abs(opened[0].window.cam.azimuth - azimuth) > 5.0
+        keyboard(XK_ESCAPE)
+        runner.join(timeout=15)
+    finally:
+        if runner.is_alive() and opened:
+            opened[0].window.close()  # only after a failed Esc: unblock the loop
+    assert not runner.is_alive() and not failures, failures
+    assert not opened[0].is_running()
+
+
+def test_ctrl_c_closes_the_live_viewer_at_once(on_display: str, tmp_path: Path) -> None:
+    """`gizmo-mujoco view scene.xml` (the live window): Ctrl-C ends it with the interrupted exit
+    code and one line, no traceback and no GLFW error."""
+    (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gizmo_mujoco.cli", "view", "scene.xml"],
+        cwd=tmp_path, env={**os.environ, "DISPLAY": on_display}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "it reloads when it changes" in process.stdout.readline()
+        time.sleep(3.0)  # the window opens and the live loop runs
+        assert process.poll() is None, process.communicate()
+        interrupted_at = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert time.monotonic() - interrupted_at < 5.0
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "GLFW" not in stderr
+    assert stderr.strip() == "Interrupted."
