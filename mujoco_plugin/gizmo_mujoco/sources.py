@@ -1,8 +1,9 @@
 """Where a live scene comes from, and how to tell cheaply that it changed.
 
-`SceneSource` asks the API for the scene (one small, conditional GET) and compares its
-fingerprint (the placements' on the alpha generation, the scene's `version` on the jobs one);
-only a changed fingerprint triggers an export (which the client caches by it). `FileSource`
+`SceneSource` asks the API for the scene (one small, conditional GET, which a service that
+honours `Prefer: wait` holds until the scene changes) and compares its fingerprint (the
+placements' on the alpha generation, the scene's `version` on the jobs one); only a changed
+fingerprint triggers an export (which the client caches by it). `FileSource`
 stats a local file and every file MuJoCo says it depends on (includes, meshes, textures), and
 waits until they have been still for a moment so a half-written file is never read.
 """
@@ -59,10 +60,18 @@ class SceneSource:
         self.scene_id = scene_id
         self.label = f"scene {scene_id}"
 
-    def revision(self) -> str | None:
+    def revision(self, wait: float = 0.0) -> str | None:
         """The placements' fingerprint (alpha) or the scene's `version` (jobs generation), from
-        one conditional GET: an unchanged scene is a 304 where the service sends an ETag."""
-        return self.client.scenes.get(self.scene_id).fingerprint()
+        one conditional GET: an unchanged scene is a 304 where the service sends an ETag.
+
+        With `wait` (seconds) the GET asks to be held until the scene changes (`Prefer: wait`);
+        `holds_waits` then says whether the service did, or answered at once."""
+        return self.client.scenes.get(self.scene_id, wait=wait).fingerprint()
+
+    @property
+    def holds_waits(self) -> bool:
+        """Whether the service held the last `revision(wait=...)` (the local server does)."""
+        return self.client.scenes.holds_waits is True
 
     def wait_for_job(self, job_id: str) -> None:
         """Block until the job ends, reading its event stream; raises `JobFailedError` if it

@@ -10,7 +10,10 @@ one log line says so (another when it answers again).
 A scene's edit job is followed by its event stream when its id is known (`follow`), so the
 reload starts the moment the job succeeds instead of at the next poll. The API names no running
 job on the scene itself (`GET /scenes/{id}` and `/status` give `pipeline_status`, not a job id),
-so a job started elsewhere is seen by the next poll.
+so a job started elsewhere is seen by the next check: at once where the service holds the
+scene's conditional GET until it changes (`Prefer: wait`, the local server), else at the next
+poll. A held GET never delays `stop()`: the thread waiting in it is left to end by itself, and
+does nothing more once it answers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from .transfer import TransferReport, transfer_state
 __all__ = ["ReloadEvent", "SceneWatcher"]
 
 logger = logging.getLogger("gizmo_mujoco")
+
+#: Seconds a scene's GET asks to be held (short: a stopped watcher's GET lingers that long).
+LONG_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,20 @@ class ReloadEvent:
 class SceneWatcher:
     """Owns the live model and data of one scene source."""
 
-    def __init__(self, source: Source, *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, source: Source, *, poll_interval: float = 1.0, long_wait: float = LONG_WAIT
+    ) -> None:
+        """`long_wait` (seconds, 0 = plain polling) is how long each check of a scene of the API
+        asks to be held; a service that does not hold it is polled every `poll_interval`."""
         if poll_interval <= 0:
             raise ValueError(f"poll interval must be positive, got {poll_interval}")
         self.source = source
         self.poll_interval = poll_interval
+        self.long_wait = long_wait
         self._model: mujoco.MjModel | None = None
         self._data: mujoco.MjData | None = None
         self._revision: str | None = None
+        self._seen: str | None = None  # the revision the last check saw
         self._staged: Build | ReloadEvent | None = None
         self._staged_revision: str | None = None
         self._detected_at = 0.0
@@ -80,6 +92,8 @@ class SceneWatcher:
         self._lock = threading.Lock()
         self._polling = threading.Lock()  # one poll at a time: the loop's and a follower's
         self._stop = threading.Event()
+        self._holding = False  # the thread is in a held GET (stop() does not wait for it)
+        self._holding_lock = threading.Lock()  # `_holding` and the stop flag change together
         self._thread: threading.Thread | None = None
 
     # The live pair -------------------------------------------------------------------------
@@ -88,6 +102,7 @@ class SceneWatcher:
         """The first load; its errors propagate (there is no previous model to keep)."""
         build = self.source.build()
         self._model, self._data, self._revision = build.model, new_data(build.model), build.revision
+        self._seen = build.revision
         logger.info("loaded %s", build.label)
         return self._model, self._data
 
@@ -127,9 +142,9 @@ class SceneWatcher:
             self._lost_contact(exc)
             return False
         self._regained_contact()
+        self._seen = revision
         try:
-            with self._lock:
-                known = self._staged_revision if self._staged is not None else self._revision
+            known = self._known()
             if not force and (revision is None or revision in (known, self._failed_revision)):
                 return False
             build = self.source.build()
@@ -142,6 +157,11 @@ class SceneWatcher:
             self._staged, self._staged_revision = build, build.revision
             self._detected_at = detected_at
         return True
+
+    def _known(self) -> str | None:
+        """The revision live or staged: what a check finding the same has nothing to do for."""
+        with self._lock:
+            return self._staged_revision if self._staged is not None else self._revision
 
     def follow(self, job_id: str) -> bool:
         """Wait for an edit job of the watched scene to end (its event stream), then poll at
@@ -192,27 +212,66 @@ class SceneWatcher:
         return True
 
     def start(self) -> SceneWatcher:
-        """Poll every `poll_interval` seconds in a daemon thread."""
+        """Check in a daemon thread: held GETs back to back where the service holds them, else
+        a poll every `poll_interval` seconds."""
         if self._thread is None:
             self._require_loaded()
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="gizmo-watcher", daemon=True)
+            self._stop = stop = threading.Event()  # a thread left in a held GET keeps its own
+            self._thread = threading.Thread(
+                target=self._run, args=(stop,), name="gizmo-watcher", daemon=True
+            )
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
+        """Stop checking; waits for a poll or build under way, never for a held GET."""
+        with self._holding_lock:
+            self._stop.set()
+            in_held_get = self._holding
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            if not in_held_get:
+                self._thread.join(timeout=30)
             self._thread = None
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_interval):
+    def _run(self, stop: threading.Event) -> None:
+        held = False  # the last round was held by the service: the next needs no sleep first
+        while not stop.is_set() and (held or not stop.wait(self.poll_interval)):
             try:
-                self.poll()
+                held = self._round(stop)
             except Exception as exc:  # keep polling: one bad round must not end live reload
+                held = False
                 if self._stage_error(exc, None, time.monotonic()):  # logged once per error
                     logger.debug("unexpected error while polling", exc_info=exc)
+
+    def _round(self, stop: threading.Event) -> bool:
+        """One check: a held GET when the source offers it and nothing is left to retry (a
+        failed download is retried after `poll_interval`, not after the next change), else a
+        plain poll. Returns whether the service held it."""
+        source = self.source
+        settled = self._seen in (self._known(), self._failed_revision)
+        if self.long_wait <= 0 or not isinstance(source, SceneSource) or not settled:
+            self.poll()
+            return False
+        with self._holding_lock:
+            if stop.is_set():
+                return False
+            self._holding = True
+        try:
+            revision: str | GizmoError | None = source.revision(self.long_wait)
+        except GizmoError as exc:
+            revision = exc
+        finally:
+            with self._holding_lock:
+                self._holding = False
+                stopped = stop.is_set()
+        if stopped:  # stop() did not wait for this thread: touch nothing
+            return False
+        if isinstance(revision, GizmoError):
+            self._lost_contact(revision)
+            return False
+        if revision != self._seen:
+            self.poll()  # asks again (a 304 of what the held GET saw) under the poll lock
+        return source.holds_waits
 
     def __enter__(self) -> SceneWatcher:
         return self.start()

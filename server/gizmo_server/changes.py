@@ -83,6 +83,11 @@ class Changes:
         self._count = 0
         self._closed = False
 
+    def holding(self, key: str) -> int:
+        """How many requests are held on `key` now."""
+        with self._lock:
+            return len(self._waiters.get(key, ()))
+
     def changed(self, key: str) -> None:
         """Wake the requests held on `key` (call it after the commit, never inside it)."""
         with self._lock:
