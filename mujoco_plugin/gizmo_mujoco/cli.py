@@ -167,7 +167,7 @@ def _view(args: argparse.Namespace) -> int:
             print(
                 f"Viewing {source.label}; it reloads when it changes (checks every {args.poll:g} s)"
             )
-            print("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
+            print("In the window: drag to orbit, right-drag to pan, scroll to zoom, Esc to close.")
             if job_id is not None:
                 watcher.follow_in_background(job_id)
             run_passive(watcher, on_event=_print_event)

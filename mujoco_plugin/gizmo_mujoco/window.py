@@ -51,12 +51,14 @@ class ModelWindow:
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, title: str = "Gizmo"):
         _init_glfw()
+        self._software = software_display()
+        glfw.default_window_hints()
+        glfw.window_hint(glfw.SAMPLES, 0 if self._software else 4)  # MSAA, as MuJoCo's viewer
         self._window: Any = glfw.create_window(*_SIZE, title, None, None)  # None once closed
         if not self._window:
             raise ViewerUnavailableError("GLFW could not open a window with an OpenGL context.")
         glfw.make_context_current(self._window)
         glfw.swap_interval(0)  # the live loop paces the frames, not the display's refresh
-        self._software = software_display()
         self.cam, self.option = mujoco.MjvCamera(), mujoco.MjvOption()
         self.perturb = mujoco.MjvPerturb()
         self.overlays: list[Overlay] = []
@@ -89,7 +91,7 @@ class ModelWindow:
         for flag in _SOFTWARE_OFF if self._software else ():
             self._scene.flags[flag] = 0
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
-        glfw.make_context_current(None)
+        _let_go_of_context()
         self.perturb.active, self.perturb.select = 0, 0
         self._button = None
 
@@ -112,7 +114,7 @@ class ModelWindow:
         for font, corner, left, right in self.overlays:
             mujoco.mjr_overlay(font, corner, viewport, left, right, self._context)
         glfw.swap_buffers(self._window)
-        glfw.make_context_current(None)
+        _let_go_of_context()
         return True
 
     def close(self) -> None:
@@ -121,7 +123,7 @@ class ModelWindow:
             return
         glfw.make_context_current(self._window)
         self._release()
-        glfw.make_context_current(None)
+        _let_go_of_context()
         glfw.destroy_window(self._window)
         self._window = None
 
@@ -210,6 +212,11 @@ def _mouse_action(button: int, shift: bool) -> int:
     if button == glfw.MOUSE_BUTTON_LEFT:
         return int(mujoco.mjtMouse.mjMOUSE_ROTATE_H if shift else mujoco.mjtMouse.mjMOUSE_ROTATE_V)
     return int(mujoco.mjtMouse.mjMOUSE_ZOOM)
+
+
+def _let_go_of_context() -> None:
+    """No GL context current on this thread (see the module docstring on EGL)."""
+    glfw.make_context_current(None)  # type: ignore[arg-type]  # the stubs omit GLFW's NULL
 
 
 def _init_glfw() -> None:
