@@ -234,7 +234,9 @@ class SceneWatcher:
             self._thread = None
 
     def _run(self, stop: threading.Event) -> None:
-        held = False  # the last round was held by the service: the next needs no sleep first
+        # The last round was held by the service, so the next needs no sleep first; the first
+        # round asks to be held at once where it may be.
+        held = self.long_wait > 0 and isinstance(self.source, SceneSource)
         while not stop.is_set() and (held or not stop.wait(self.poll_interval)):
             try:
                 held = self._round(stop)

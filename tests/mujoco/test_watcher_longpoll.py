@@ -37,8 +37,8 @@ def _next_event(watcher: SceneWatcher, timeout: float) -> ReloadEvent | None:
 def _held_watcher(
     changes: Changes, client: GizmoClient, scene_id: str, long_wait: float = 5.0
 ) -> SceneWatcher:
-    """A started watcher whose check the server (`changes`: its generation's) holds now; its
-    first check is after 0.05 s, every later one only a held GET (the poll is an hour away)."""
+    """A started watcher whose GET the server (`changes`: its generation's) holds now; from
+    then on only a held GET can see a change (the poll is an hour away)."""
     watcher = SceneWatcher(SceneSource(client, scene_id), poll_interval=0.05, long_wait=long_wait)
     watcher.load()
     watcher.start()
