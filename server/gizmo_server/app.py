@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 
 from . import __version__
 from .api import router
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, export_failed, not_found
+from .export_pool import ExportQueueFull, ExportWorkerLost
 from .faults import FaultMiddleware
 from .gen2.app import create_gen2_app
 from .gen2.dispatch import GenerationDispatch
@@ -109,7 +110,13 @@ def create_app(service: Service) -> FastAPI:
         assert isinstance(exc, HTTPException)
         return _http_error(exc, request).response()
 
+    async def on_export_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ExportQueueFull | ExportWorkerLost)
+        return export_failed(exc).response()
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(ExportQueueFull, on_export_error)
+    app.add_exception_handler(ExportWorkerLost, on_export_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
 

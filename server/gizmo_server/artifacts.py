@@ -5,10 +5,16 @@ private to the server's user (folders 0700; `mkstemp` makes the files 0600). A
 per-process cache maps "what was rendered" (scene id and name, every placement's asset and pose,
 the format) to the stored file, so exporting an unchanged scene again skips rendering. The cache is
 deliberately not persisted: a new server version may render differently.
+
+Rendering goes through the export pool (`export_pool`): a big export renders, packs and stores
+its file in a worker process, which writes the blob itself and answers only its hash (a
+5,000-placement USD or a 12 MB textured ZIP never crosses the pipe, nor sits in the server's
+memory).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import exports, zips
+from .export_pool import ExportPool
 from .ids import timestamp
 from .links import LinkSigner
 from .private import DIR_MODE, private_dir
@@ -91,12 +98,18 @@ class Artifacts:
     CACHE_ENTRIES = 256
 
     def __init__(
-        self, store: Store, blobs: BlobStore, links: LinkSigner, zip_exports: bool = False
+        self,
+        store: Store,
+        blobs: BlobStore,
+        links: LinkSigner,
+        pool: ExportPool,
+        zip_exports: bool = False,
     ) -> None:
         self._store = store
         self.zip_exports = zip_exports
         self.blobs = blobs
         self.links = links
+        self.pool = pool
         self._cache: OrderedDict[str, _Stored] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -122,12 +135,9 @@ class Artifacts:
             for p in placements
         ]
         state = ["scene", fmt, scene.id, scene.name, [_placement_state(p) for p in placements]]
+        render = functools.partial(exports.render_scene, textures=self.zip_exports)
         stored = self._stored(
-            state,
-            lambda: exports.render_scene(
-                scene.id, scene.name, inputs, fmt, textures=self.zip_exports
-            ),
-            zip_fault,
+            state, render, (scene.id, scene.name, inputs, fmt), len(inputs), zip_fault
         )
         return self._publish(account_id, stored, fmt, base_url)
 
@@ -135,12 +145,8 @@ class Artifacts:
         self, account_id: str, asset: AssetRow, fmt: str, base_url: str
     ) -> ExportResult:
         state = ["asset", fmt, asset.id, asset.name, asset.prompt]
-        stored = self._stored(
-            state,
-            lambda: exports.render_asset(
-                asset.id, asset.name, asset.prompt, fmt, textures=self.zip_exports
-            ),
-        )
+        render = functools.partial(exports.render_asset, textures=self.zip_exports)
+        stored = self._stored(state, render, (asset.id, asset.name, asset.prompt, fmt), 1)
         return self._publish(account_id, stored, fmt, base_url)
 
     def download(self, token: str) -> tuple[DownloadRow, Path] | None:
@@ -150,9 +156,12 @@ class Artifacts:
     def _stored(
         self,
         state: Sequence[object],
-        render: Callable[[], exports.RenderedFile],
+        render: Callable[..., exports.RenderedFile],
+        args: tuple[object, ...],
+        placements: int,
         zip_fault: str | None = None,
     ) -> _Stored:
+        """The stored file for `state`: from the cache, else `render(*args)` in the pool."""
         packing = zip_fault or ("zip" if self.zip_exports else "file")
         key = hashlib.sha256(json.dumps([*state, packing]).encode()).hexdigest()
         with self._lock:
@@ -161,8 +170,16 @@ class Artifacts:
                 self._cache.move_to_end(key)
         if cached is not None and self.blobs.path(cached.sha256).exists():
             return cached
-        rendered = render() if packing == "file" else _zipped(render(), zip_fault)
-        stored = _Stored(self.blobs.put(rendered.data), rendered.filename, len(rendered.data))
+        stored = self.pool.run(
+            _render_stored,
+            self.blobs.root,
+            render,
+            args,
+            packing,
+            zip_fault,
+            placements=placements,
+            textured=self.zip_exports,
+        )
         with self._lock:
             self._cache[key] = stored
             while len(self._cache) > self.CACHE_ENTRIES:
@@ -182,6 +199,18 @@ class Artifacts:
             sha256=stored.sha256,
             filename=stored.filename,
         )
+
+
+def _render_stored(
+    root: Path,
+    render: Callable[..., exports.RenderedFile],
+    args: tuple[object, ...],
+    packing: str,
+    zip_fault: str | None,
+) -> _Stored:
+    """Render, pack if asked, store; runs in an export worker for big exports."""
+    rendered = render(*args) if packing == "file" else _zipped(render(*args), zip_fault)
+    return _Stored(BlobStore(root).put(rendered.data), rendered.filename, len(rendered.data))
 
 
 def _zipped(rendered: exports.RenderedFile, fault: str | None) -> exports.RenderedFile:

@@ -29,6 +29,7 @@ from . import __version__
 from .app import create_app
 from .auth import generate_api_key, hash_key, validate_key
 from .demo import DEMO_API_KEY, seed_demo
+from .export_pool import default_workers
 from .faults import KINDS, parse_spec
 from .gen2.accounts import KEY_PREFIX, is_gen2_key
 from .gen2.demo import GEN2_DEMO_API_KEY, seed_gen2_demo
@@ -60,6 +61,16 @@ def _per_minute(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
     return value
 
 
@@ -178,6 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="SECONDS",
         help="seconds without job events before an SSE ping (default 1)",
+    )
+    parser.add_argument(
+        "--export-workers",
+        type=_count,
+        default=default_workers(),
+        metavar="N",
+        help="exports rendered at once, big ones in worker processes (default "
+        f"{default_workers()} here: CPUs - 1, 1 to 4; 0 = in request threads, unbounded, as "
+        "before)",
+    )
+    parser.add_argument(
+        "--export-queue",
+        type=_count,
+        default=8,
+        metavar="N",
+        help="exports that may wait for a free worker; beyond that 503 with Retry-After "
+        "(default 8)",
     )
     parser.add_argument(
         "--fault-slow-seconds",
@@ -385,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fault_seed=args.fault_seed,
             slow_seconds=args.fault_slow_seconds,
             zip_exports=args.zip_exports,
+            export_workers=args.export_workers,
+            export_queue=args.export_queue,
             gen2=Gen2Settings(
                 args.job_seconds, args.gen2_rate_limit, args.gen2_credits, args.ping_interval
             ),

@@ -50,6 +50,11 @@ class LocalServer:
     embedded default is high so test suites are not throttled), `gen2_credits` (each account's
     starting balance), `ping_interval` (idle seconds before an SSE ping) and `gen2_rate_window`
     (seconds of a rate-limit window, 60 as hosted; shorter lets a test see a 429 clear quickly).
+
+    Exports: `export_workers` renders at once (default `export_pool.default_workers()`; 0 = in
+    the request thread, unbounded, as before), `export_queue` may wait, and exports of up to
+    `export_inline_max` placements (with small textures) render inline, the rest in a worker
+    process; servers with the same three share one pool of workers.
     """
 
     def __init__(
@@ -70,6 +75,9 @@ class LocalServer:
         gen2_credits: int = 1000,
         ping_interval: float = 0.25,
         gen2_rate_window: float = 60.0,
+        export_workers: int | None = None,
+        export_queue: int = 8,
+        export_inline_max: int = 50,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -86,7 +94,11 @@ class LocalServer:
             "gen2": Gen2Settings(
                 job_seconds, gen2_rate_limit, gen2_credits, ping_interval, gen2_rate_window
             ),
+            "export_queue": export_queue,
+            "export_inline_max": export_inline_max,
         }
+        if export_workers is not None:
+            self._settings_args["export_workers"] = export_workers
         keys = [DEMO_API_KEY] if demo else []
         keys += [key for key in api_keys if key not in keys and not is_gen2_key(key)]
         self.api_keys: tuple[str, ...] = tuple(keys) or (generate_api_key(),)

@@ -13,9 +13,12 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from .export_pool import ExportQueueFull, ExportWorkerLost
+
 __all__ = [
     "ApiError",
     "bad_request",
+    "export_failed",
     "forbidden",
     "internal_error",
     "is_disk_full",
@@ -90,6 +93,15 @@ def storage_full() -> ApiError:
         "lives (or restart it with --data on a disk with room), then retry.",
         headers={"Retry-After": "60"},
     )
+
+
+def export_failed(exc: ExportQueueFull | ExportWorkerLost) -> ApiError:
+    """503 when the export queue is full (Retry-After: the estimated wait); 500 when the
+    export's worker process died."""
+    if isinstance(exc, ExportQueueFull):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return ApiError(503, "api_error", "export_queue_full", str(exc), headers=headers)
+    return ApiError(500, "api_error", "export_worker_lost", str(exc))
 
 
 def is_disk_full(exc: BaseException) -> bool:

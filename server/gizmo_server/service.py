@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import export_pool
 from .artifacts import Artifacts, BlobStore
 from .auth import Accounts
 from .faults import Faults
@@ -36,6 +37,9 @@ class Settings:
     slow_seconds: float = 2.0  # delay of the `slow` fault
     max_body_bytes: int = 1024 * 1024
     zip_exports: bool = False  # deliver exports as ZIPs, as the hosted service may
+    export_workers: int = field(default_factory=export_pool.default_workers)  # 0 = old, inline
+    export_queue: int = 8  # exports that may wait for a worker; more are refused with 503
+    export_inline_max: int = 50  # placements a small-textured export may have to render inline
     gen2: Gen2Settings = field(default_factory=Gen2Settings)  # the newer ("jobs") generation
 
 
@@ -51,6 +55,9 @@ class Service:
             else None
         )
         self.store = Store(settings.data_dir / "gizmo.sqlite3")
+        self.exports = export_pool.acquire(
+            settings.export_workers, settings.export_queue, settings.export_inline_max
+        )
         try:
             if exposed:
                 self.store.replace_secret()
@@ -62,13 +69,13 @@ class Service:
                 )
             self.accounts = Accounts(self.store)
             links = LinkSigner(self.store.secret(), settings.link_ttl)
-            self.artifacts = Artifacts(
-                self.store, BlobStore(settings.data_dir / "files"), links, settings.zip_exports
-            )
+            blobs = BlobStore(settings.data_dir / "files")
+            self.artifacts = Artifacts(self.store, blobs, links, self.exports, settings.zip_exports)
             self.worker = GenerationWorker(self.store, self.faults, settings.generation_delay)
-            self.gen2 = Gen2Runtime(settings.gen2, self.store.path, self.faults)
+            self.gen2 = Gen2Runtime(settings.gen2, self.store.path, self.faults, self.exports)
             self.gen2.accounts.revoked = self.accounts.revoked  # one view of `keys revoke`
         except BaseException:
+            export_pool.release(self.exports)
             self.store.close()
             raise
 
@@ -79,4 +86,5 @@ class Service:
     def close(self) -> None:
         self.gen2.close()
         self.worker.stop()
+        export_pool.release(self.exports)
         self.store.close()

@@ -4,6 +4,10 @@ else in sub-folders by relative path (`robots/franka_panda.xml` with `robot_prof
 MJCF and USD come from the alpha writers through `gizmo_server.exports` (the planner's objects
 become placements named after the objects); USD is delivered as a text layer (`.usda`), converted
 from the writer's crate by usd-core. SDFormat comes from `sdf`.
+
+Each ZIP is built through the export pool of the request being served (`export_pool.render`): a
+big one in a worker process, which answers the ZIP's bytes (the route sends them as the answer,
+so storing a blob first would only add a copy).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from gizmo_server import exports, zips
+from gizmo_server import export_pool, exports, zips
 from gizmo_server.rotation import Quaternion
 
 from . import franka, sdf
@@ -74,10 +78,9 @@ def scene_zip(
     fault: str | None = None,
 ) -> bytes:
     """The scene's ZIP; `fault` (one of `zips.ZIP_FAULTS`) damages it."""
-    files = {**_primary("scene", scene_id, name, record, fmt), "README.txt": _README.encode()}
-    if robot_profile == "franka_panda":
-        files["robots/franka_panda.xml"] = franka.write_mjcf()
-    return zips.pack(files, fault)
+    objects = len(record["objects"])
+    args = (scene_id, name, dict(record), fmt, robot_profile, fault)
+    return export_pool.render(_scene_zip, *args, placements=objects, textured=fmt != "sdf")
 
 
 def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
@@ -95,5 +98,33 @@ def asset_zip(asset_id: str, name: str, prompt: str, fmt: Format) -> bytes:
             }
         ],
     }
-    files = {**_primary("asset", asset_id, name, record, fmt), "README.txt": _README.encode()}
-    return zips.pack(files)
+    return export_pool.render(
+        _zip, "asset", asset_id, name, record, fmt, None, placements=1, textured=fmt != "sdf"
+    )
+
+
+def _scene_zip(
+    scene_id: str,
+    name: str,
+    record: Mapping[str, Any],
+    fmt: Format,
+    robot_profile: str | None,
+    fault: str | None,
+) -> bytes:
+    robot = robot_profile == "franka_panda"
+    extra = {"robots/franka_panda.xml": franka.write_mjcf()} if robot else {}
+    return _zip("scene", scene_id, name, record, fmt, fault, extra)
+
+
+def _zip(
+    stem: str,
+    ident: str,
+    name: str,
+    record: Mapping[str, Any],
+    fmt: Format,
+    fault: str | None,
+    extra: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """Primary file, README and `extra` packed; runs in an export worker for big ZIPs."""
+    files = {**_primary(stem, ident, name, record, fmt), "README.txt": _README.encode()}
+    return zips.pack({**files, **(extra or {})}, fault)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gizmo_server.export_pool import ExportPool
 from gizmo_server.faults import Faults
 
 from .accounts import Gen2Accounts
@@ -24,9 +25,12 @@ class Gen2Settings:
 
 
 class Gen2Runtime:
-    def __init__(self, settings: Gen2Settings, database: Path, faults: Faults) -> None:
+    def __init__(
+        self, settings: Gen2Settings, database: Path, faults: Faults, exports: ExportPool
+    ) -> None:
         self.settings = settings
         self.faults = faults
+        self.exports = exports  # the server's export pool, shared with the alpha generation
         self.store = Gen2Store(database)
         try:
             self.accounts = Gen2Accounts(
