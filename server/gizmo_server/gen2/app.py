@@ -2,12 +2,17 @@
 
 Requests pass, outermost first: request id and last-resort 500 (nested) -> rate limit (headers on
 every answer, 429 without Retry-After) -> the alpha body guard (size cap, JSON only, strict JSON;
-its refusals become 422) -> routes. FastAPI's validation errors become 422
-`validation_error` with `details`; unknown routes and methods 404 `route_not_found`.
+its refusals become 422) -> the server's export pool (`export_pool.PoolScope`) -> routes. A full
+disk (507) and the export pool's refusals (503 queue full, 500 worker lost) are answered by
+exception handlers, inside the rate limit, so they carry its headers like every answer.
+FastAPI's validation errors become 422 `validation_error` with `details`; unknown routes and
+methods 404 `route_not_found`.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gizmo_server import __version__
 from gizmo_server.asgi import add_headers, header
-from gizmo_server.errors import ApiError
+from gizmo_server.errors import ApiError, export_failed, is_disk_full, storage_full
+from gizmo_server.export_pool import ExportQueueFull, ExportWorkerLost, PoolScope
 from gizmo_server.middleware import BodyGuard, RequestContext
 
 from .accounts import SERVICE_TOKEN_HEADER, Gen2Accounts, presented_key
@@ -27,6 +33,8 @@ from .routes import router
 from .runtime import Gen2Runtime
 
 __all__ = ["create_gen2_app"]
+
+logger = logging.getLogger("gizmo_server")
 
 
 def _validation(exc: RequestValidationError) -> Gen2Error:
@@ -83,7 +91,8 @@ def _refused_body(error: ApiError) -> Response:
 
 
 def _nested(error: ApiError) -> Response:
-    """A last-resort answer (500, or 507 for a full disk) in this generation's envelope."""
+    """An alpha-shaped error (last-resort 500, 507 full disk, export refusals) as this
+    generation's envelope."""
     return Gen2Error(error.status, error.code, error.message, headers=error.headers).response()
 
 
@@ -124,9 +133,24 @@ def create_gen2_app(runtime: Gen2Runtime, max_body_bytes: int) -> FastAPI:
             ).response()
         return Gen2Error(exc.status_code, "http_error", str(exc.detail)).response()
 
+    async def on_export_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ExportQueueFull | ExportWorkerLost)
+        return _nested(export_failed(exc))
+
+    async def on_storage_error(request: Request, exc: Exception) -> Response:
+        if not is_disk_full(exc):
+            raise exc  # RequestContext's last-resort 500
+        logger.error("%s %s: the disk is full", request.method, request.url.path)
+        return _nested(storage_full())
+
     app.add_exception_handler(Gen2Error, on_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(ExportQueueFull, on_export_error)
+    app.add_exception_handler(ExportWorkerLost, on_export_error)
+    app.add_exception_handler(OSError, on_storage_error)
+    app.add_exception_handler(sqlite3.Error, on_storage_error)
+    app.add_middleware(PoolScope, pool=runtime.exports)
     app.add_middleware(BodyGuard, max_bytes=max_body_bytes, render=_refused_body)
     app.add_middleware(RateLimits, accounts=runtime.accounts)
     app.add_middleware(RequestContext, render=_nested)
