@@ -37,8 +37,9 @@ __all__ = ["ReloadEvent", "SceneWatcher"]
 
 logger = logging.getLogger("gizmo_mujoco")
 
-#: Seconds a scene's GET asks to be held (short: a stopped watcher's GET lingers that long).
-LONG_WAIT = 5.0
+#: Seconds a scene's GET asks to be held. Short, because a stopped watcher's GET lingers that
+#: long, and a local server stopping meanwhile waits for it (uvicorn cancels after 2 s).
+LONG_WAIT = 1.0
 
 
 @dataclass(frozen=True)
