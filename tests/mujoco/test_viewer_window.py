@@ -1,5 +1,6 @@
 """Our viewer window (`gizmo_mujoco.window`) on a private Xvfb display: swaps keep the camera and
-the state and free the old model's resources; Esc, Ctrl-C and a closed window end cleanly."""
+the state and free the old model's resources; the mouse orbits and pushes as in MuJoCo's viewer;
+Esc and Ctrl-C end the live loop cleanly."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mujoco
@@ -29,7 +31,7 @@ from gizmo_mujoco.watcher import SceneWatcher
 
 pytestmark = pytest.mark.viewer
 
-XK_ESCAPE = 0xFF1B
+XK_ESCAPE, XK_CONTROL_L = 0xFF1B, 0xFFE3
 _BIG_TEXTURE = 1536  # px per side: 6.75 MB of RGB in the compiled model
 
 
@@ -41,33 +43,97 @@ def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return x_display
 
 
-@pytest.fixture
-def drag(x_display: str) -> Iterator[Callable[[tuple[int, int], tuple[int, int]], None]]:
-    """Drag with the left mouse button on the private display (XTEST, as `keyboard` does)."""
-    x11, xtst = (ctypes.CDLL(ctypes.util.find_library(n) or n) for n in ("X11", "Xtst"))
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p] + [ctypes.c_int] * 3 + [ctypes.c_ulong]
-    xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
-                                          ctypes.c_ulong]  # fmt: skip
-    display = x11.XOpenDisplay(x_display.encode())
-    assert display, f"cannot open {x_display}"
+class _Mouse:
+    """Mouse gestures on the private display through XTEST, as the `keyboard` fixture's keys."""
 
-    def move(start: tuple[int, int], end: tuple[int, int]) -> None:
-        xtst.XTestFakeMotionEvent(display, -1, *start, 0)
-        xtst.XTestFakeButtonEvent(display, 1, 1, 0)
+    def __init__(self, x_display: str) -> None:
+        self.x11, self.xtst = (
+            ctypes.CDLL(ctypes.util.find_library(n) or n) for n in ("X11", "Xtst")
+        )
+        self.x11.XOpenDisplay.restype = ctypes.c_void_p
+        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        self.x11.XFlush.argtypes = self.x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self.x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+        self.xtst.XTestFakeMotionEvent.argtypes = (
+            [ctypes.c_void_p] + [ctypes.c_int] * 3 + [ctypes.c_ulong]
+        )
+        self.xtst.XTestFakeButtonEvent.argtypes = self.xtst.XTestFakeKeyEvent.argtypes = [
+            ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong
+        ]  # fmt: skip
+        self.display = self.x11.XOpenDisplay(x_display.encode())
+        assert self.display, f"cannot open {x_display}"
+
+    def _button(self, button: int, down: bool) -> None:
+        self.xtst.XTestFakeButtonEvent(self.display, button, int(down), 0)
+        self.x11.XFlush(self.display)
+
+    def _move(self, x: int, y: int) -> None:
+        self.xtst.XTestFakeMotionEvent(self.display, -1, x, y, 0)
+        self.x11.XFlush(self.display)
+
+    def double_click(self, at: tuple[int, int]) -> None:
+        self._move(*at)
+        for down in (True, False, True, False):
+            self._button(1, down)
+
+    def drag(self, start: tuple[int, int], end: tuple[int, int], *, button: int = 1,
+             control: bool = False, hold: float = 0.0) -> None:  # fmt: skip
+        """Press at `start`, move to `end` in ten steps, wait `hold` s, release (1: left,
+        3: right; with Ctrl held throughout if `control`)."""
+        ctrl = self.x11.XKeysymToKeycode(self.display, XK_CONTROL_L)
+        self._move(*start)
+        if control:
+            self.xtst.XTestFakeKeyEvent(self.display, ctrl, 1, 0)
+        self._button(button, True)
         for step in range(1, 11):
-            x = start[0] + (end[0] - start[0]) * step // 10
-            y = start[1] + (end[1] - start[1]) * step // 10
-            xtst.XTestFakeMotionEvent(display, -1, x, y, 0)
-            x11.XFlush(display)
+            self._move(start[0] + (end[0] - start[0]) * step // 10,
+                       start[1] + (end[1] - start[1]) * step // 10)  # fmt: skip
             time.sleep(0.02)
-        xtst.XTestFakeButtonEvent(display, 1, 0, 0)
-        x11.XFlush(display)
+        time.sleep(hold)
+        self._button(button, False)
+        if control:
+            self.xtst.XTestFakeKeyEvent(self.display, ctrl, 0, 0)
+        self.x11.XFlush(self.display)
 
-    yield move
-    x11.XCloseDisplay(display)
+    def close(self) -> None:
+        self.x11.XCloseDisplay(self.display)
+
+
+@pytest.fixture
+def mouse(x_display: str) -> Iterator[_Mouse]:
+    device = _Mouse(x_display)
+    yield device
+    device.close()
+
+
+@contextmanager
+def _live(watcher: SceneWatcher) -> Iterator[PassiveViewer]:
+    """`run_passive` on a thread, its window once the simulation runs; the loop must end
+    cleanly (without an error) when the window is closed."""
+    opened: list[PassiveViewer] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_passive(watcher, on_open=opened.append)
+        except BaseException as exc:  # surfaced to the test below
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, name="viewer-loop")
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (opened and watcher.data.time > 0.1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened, "the viewer did not open"
+        yield opened[0]
+        runner.join(timeout=15)  # the test closes the window
+    finally:
+        if runner.is_alive() and opened:
+            opened[0].window.close()  # only after a failed close: unblock the loop
+            runner.join(timeout=15)
+    assert not runner.is_alive() and not failures, failures
+    assert not opened[0].is_running()
 
 
 def _frames(viewer: PassiveViewer, seconds: float) -> None:
@@ -158,41 +224,53 @@ def test_swapping_a_big_texture_model_does_not_grow_by_its_size(
     assert grown < 2 * texture_mb, f"grew {grown:.1f} MB over {swaps} swaps of {texture_mb:.1f} MB"
 
 
-def test_escape_closes_the_live_viewer(
-    on_display: str, keyboard: Callable[..., None], drag: Callable[..., None], tmp_path: Path
+def test_escape_closes_the_live_viewer_after_a_drag_orbits_it(
+    on_display: str, keyboard: Callable[..., None], mouse: _Mouse, tmp_path: Path
 ) -> None:
-    """The live loop runs until the window is closed: Esc ends `run_passive` without an error;
-    a left drag over the window has orbited the camera meanwhile."""
     (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
     watcher = SceneWatcher(FileSource(tmp_path / "scene.xml"), poll_interval=0.2)
     watcher.load()
-    opened: list[PassiveViewer] = []
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_passive(watcher, on_open=opened.append)
-        except BaseException as exc:  # surfaced to the test below
-            failures.append(exc)
-
-    runner = threading.Thread(target=run, name="viewer-loop")
-    runner.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not (opened and watcher.data.time > 0.1) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert opened, "the viewer did not open"
-        azimuth = opened[0].window.cam.azimuth
-        drag((400, 300), (600, 300))
+    with _live(watcher) as viewer:
+        azimuth = viewer.window.cam.azimuth
+        mouse.drag((400, 300), (600, 300))
         time.sleep(0.5)
-        assert abs(opened[0].window.cam.azimuth - azimuth) > 5.0
+        assert abs(viewer.window.cam.azimuth - azimuth) > 5.0
         keyboard(XK_ESCAPE)
-        runner.join(timeout=15)
-    finally:
-        if runner.is_alive() and opened:
-            opened[0].window.close()  # only after a failed Esc: unblock the loop
-    assert not runner.is_alive() and not failures, failures
-    assert not opened[0].is_running()
+
+
+def test_a_double_clicked_body_is_pushed_by_ctrl_drag(
+    on_display: str, keyboard: Callable[..., None], mouse: _Mouse, tmp_path: Path
+) -> None:
+    """MuJoCo's viewer's gesture: double-click the crate, Ctrl+right-drag upwards lifts it while
+    held; released, no force is left on it."""
+    (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
+    watcher = SceneWatcher(FileSource(tmp_path / "scene.xml"), poll_interval=3600.0)
+    watcher.load()
+    crate = watcher.model.body("pla_crate/crate").id
+    with _live(watcher) as viewer:
+        _wait_for(lambda: watcher.data.time > 1.5)  # the crate has fallen and rests
+        resting = float(watcher.data.xpos[crate][2])
+        camera = viewer.window.cam
+        camera.lookat[:], camera.distance = watcher.data.xpos[crate], 1.2  # the crate mid-window
+        width, height = 1200, 800
+        time.sleep(0.3)
+        mouse.double_click((width // 2, height // 2))
+        _wait_for(lambda: viewer.window.perturb.select == crate)
+        time.sleep(0.5)  # not a third click of the double-click
+        mouse.drag((width // 2, height - 150), (width // 2, 150), button=3, control=True,
+                   hold=1.5)  # fmt: skip
+        lifted = float(watcher.data.xpos[crate][2])  # the release has just been sent
+        time.sleep(0.3)
+        assert lifted > resting + 0.05, (resting, lifted)
+        assert not watcher.data.xfrc_applied[crate].any()
+        keyboard(XK_ESCAPE)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def test_ctrl_c_closes_the_live_viewer_at_once(on_display: str, tmp_path: Path) -> None:
