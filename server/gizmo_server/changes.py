@@ -140,8 +140,9 @@ async def held(
     The waiter is registered before each answer is built, so a commit between building it and
     waiting still wakes the wait. Errors (404 for a scene deleted meanwhile) propagate.
     """
-    named = if_none_match is not None and if_none_match.strip() not in ("", "*")
-    wait = preferred_wait(prefer) if named else None  # `*` matches every version: never held
+    tags = [tag.strip() for tag in (if_none_match or "").split(",")]
+    named = any(tags) and "*" not in tags  # `*` matches every version: never held
+    wait = preferred_wait(prefer) if named else None
     if wait is None:
         return await run_in_threadpool(answer)
     deadline = time.monotonic() + wait
