@@ -249,7 +249,7 @@ def run_demo_viewer(
 
         adder = threading.Thread(target=add_on_a_timer, name="gizmo-demo-adder", daemon=True)
         say(f"Opening the viewer; a placement is added every {interval:g} s. Close it to finish.")
-        say("In the window: Tab and Shift+Tab show the side panels (joints, controls).")
+        say("In the window: drag to orbit, right-drag to pan, scroll to zoom, Esc to close.")
         adder.start()
         try:
             run_passive(watcher, stop=stop, on_event=on_event)

@@ -82,7 +82,7 @@ class KeyframeNotFoundError(GizmoError):
 
 
 class ViewerUnavailableError(GizmoError):
-    """The interactive viewer cannot open here (no display; macOS without `mjpython`)."""
+    """The interactive viewer cannot open here (no display, or no OpenGL window on it)."""
 
     hint = (
         "Run with --headless (load, step, and --render a PNG), or start a virtual display: "

@@ -18,6 +18,7 @@ from mujoco_scenes import copy_scene
 from gizmo_client import GizmoClient
 from gizmo_client.models import Scene
 from gizmo_mujoco.demo import DEMO_SCENE
+from gizmo_mujoco.display import display_problem
 from gizmo_server.embedded import LocalServer
 
 
@@ -100,6 +101,15 @@ def x_display() -> Iterator[str]:
         glfw.terminate()
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The private display as this test's DISPLAY, checked usable."""
+    monkeypatch.setenv("DISPLAY", x_display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert display_problem() is None
+    return x_display
 
 
 @pytest.fixture

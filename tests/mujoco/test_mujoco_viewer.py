@@ -24,20 +24,12 @@ from real_scenes import write_real_scene
 from gizmo_client import GizmoClient
 from gizmo_client.models import Quaternion, Scene, Vector3
 from gizmo_mujoco.demo import run_demo_viewer
-from gizmo_mujoco.display import display_problem, software_display
+from gizmo_mujoco.display import software_display
 from gizmo_mujoco.sources import FileSource, SceneSource
 from gizmo_mujoco.viewer import PassiveViewer, run_managed, run_passive
 from gizmo_mujoco.watcher import ReloadEvent, SceneWatcher
 
 pytestmark = pytest.mark.viewer
-
-
-@pytest.fixture
-def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DISPLAY", x_display)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert display_problem() is None
-    return x_display
 
 
 def _screenshot(display: str, path: Path) -> Image.Image:

@@ -24,7 +24,6 @@ import pytest
 from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
 from PIL import Image
 
-from gizmo_mujoco.display import display_problem
 from gizmo_mujoco.sources import FileSource
 from gizmo_mujoco.viewer import PassiveViewer, run_passive
 from gizmo_mujoco.watcher import SceneWatcher
@@ -33,14 +32,6 @@ pytestmark = pytest.mark.viewer
 
 XK_ESCAPE, XK_CONTROL_L = 0xFF1B, 0xFFE3
 _BIG_TEXTURE = 1536  # px per side: 6.75 MB of RGB in the compiled model
-
-
-@pytest.fixture
-def on_display(x_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DISPLAY", x_display)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert display_problem() is None
-    return x_display
 
 
 class _Mouse:
