@@ -22,6 +22,10 @@ __all__ = ["alpha_document", "combined_document", "jobs_document"]
 Document = dict[str, Any]
 _SERVICE_TOKEN = {"type": "apiKey", "in": "header", "name": "x-gizmo-service-token"}
 _JOBS_SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"JobsServiceToken": []}]
+_EXPORT_REFUSALS = {
+    "503": "The export queue is full (`export_queue_full`): retry after `Retry-After` seconds.",
+    "500": "The export's worker process died (`export_worker_lost`): retry.",
+}
 _JOBS_NOTE = (
     "\n\nThe jobs generation (contract Part C) answers requests whose key starts `gzm_k1_`: "
     "wrapped successes `{ok: true, ...}`, nested errors `{error: {code, message, status}}`, "
@@ -60,10 +64,15 @@ def jobs_document(app: FastAPI, version: str) -> Document:
 
 
 def _mark(doc: Document, generation: str) -> Document:
-    for path in doc["paths"].values():
+    """Tags each operation with its generation; exports also say how the export pool refuses."""
+    for name, path in doc["paths"].items():
         for operation in path.values():
             operation["x-gizmo-generations"] = [generation]
             operation["tags"] = [f"{generation} generation"]
+            if name.endswith("/export"):
+                responses = operation.setdefault("responses", {})
+                for status, text in _EXPORT_REFUSALS.items():
+                    responses.setdefault(status, {"description": text})
     return doc
 
 
