@@ -206,3 +206,14 @@ def test_the_server_command_refuses_a_negative_pool_limit(
         build_parser().parse_args(["--export-workers", "-1"])
     assert stopped.value.code == 2
     assert "--export-workers: must be a whole number >= 0, got -1" in capsys.readouterr().err
+
+
+def test_stopping_the_last_server_of_a_pool_stops_its_workers() -> None:
+    server = LocalServer(demo=True, export_workers=1, export_queue=0, export_inline_max=0)
+    with server:
+        api, jobs, scene, _ = _clients(server)
+        _alpha_bytes(api, scene)
+        (pid,) = server.service.exports.renders
+        api.close()
+        jobs.close()
+    assert not Path(f"/proc/{pid}").exists()  # ended and reaped
