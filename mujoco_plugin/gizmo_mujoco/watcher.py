@@ -242,6 +242,8 @@ class SceneWatcher:
             try:
                 held = self._round(stop)
             except Exception as exc:  # keep polling: one bad round must not end live reload
+                if stop.is_set():  # e.g. a held GET left to end after stop(): stage nothing
+                    return
                 held = False
                 if self._stage_error(exc, None, time.monotonic()):  # logged once per error
                     logger.debug("unexpected error while polling", exc_info=exc)
