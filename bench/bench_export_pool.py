@@ -109,7 +109,11 @@ def _server(data: Path, workers: int) -> Iterator[tuple[int, str]]:
         yield process.pid, base
     finally:
         process.terminate()
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # hung: see --export-workers 0 in docs/server.md
+            process.wait()
 
 
 def _latencies(session: requests.Session, url: str, stop: threading.Event | int) -> list[float]:
@@ -138,6 +142,9 @@ def _run(data: Path, workers: int, big: list[str], small: str) -> dict[str, floa
         b.headers["Authorization"] = f"Bearer {B_KEY}"
         url = f"{base}/scenes/{small}"
         _latencies(b, url, 20)  # warm
+        # usd-core started by one small export first: concurrent first uses can deadlock it
+        # (why the pool renders inline exports one at a time)
+        assert b.post(f"{url}/export", json={"format": "isaac_sim_usd"}).status_code == 200
         idle = _latencies(b, url, 200)
         peak, done = _tree_rss(pid), threading.Event()
 
@@ -147,7 +154,8 @@ def _run(data: Path, workers: int, big: list[str], small: str) -> dict[str, floa
                 peak = max(peak, _tree_rss(pid))
 
         def export(scene: str) -> int:
-            answer = a.post(f"{base}/scenes/{scene}/export", json={"format": "isaac_sim_usd"})
+            body = {"format": "isaac_sim_usd"}
+            answer = a.post(f"{base}/scenes/{scene}/export", json=body, timeout=600)
             return answer.status_code
 
         sampler = threading.Thread(target=sample)

@@ -189,7 +189,7 @@ class ExportPool:
     """W export slots (`workers`), `queue` waiting places, and up to W worker processes.
 
     `workers=0` is the old behaviour, kept to measure against: every export renders in the
-    request's thread, unbounded.
+    request's thread, unbounded (and concurrent first uses of usd-core can deadlock the server).
     """
 
     def __init__(self, workers: int, queue: int, inline_max: int) -> None:
@@ -202,6 +202,10 @@ class ExportPool:
         self._waiting = 0
         self._idle: list[_Worker] = []
         self._busy: set[int] = set()  # pids of workers rendering now
+        # Small exports render inline one at a time: usd-core's first use can deadlock when two
+        # threads start it at once (its resolver's static init waits on the GIL one of them
+        # holds; seen with 8 concurrent exports at --export-workers 0), and they take ms anyway.
+        self._inline = threading.Lock()
         self._seconds = 1.0  # moving average of an export's time, for Retry-After
         self._closed = False
 
@@ -213,9 +217,10 @@ class ExportPool:
         self._enter()
         started = time.monotonic()
         try:
-            if self._small(placements, textured):
+            if not self._small(placements, textured):
+                return self._in_worker(function, args)
+            with self._inline:
                 return function(*args)
-            return self._in_worker(function, args)
         finally:
             self._leave(time.monotonic() - started)
 
