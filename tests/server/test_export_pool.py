@@ -150,21 +150,34 @@ def test_small_exports_render_inline_under_the_default_limits() -> None:
         jobs.close()
 
 
+def _lost(response: requests.Response, generation: str) -> str:
+    """The message of a 500 `export_worker_lost`, checked in the generation's envelope."""
+    if generation == "alpha":
+        return str(assert_error(response, 500, "export_worker_lost")["message"])
+    assert response.status_code == 500 and "X-RateLimit-Remaining" in response.headers
+    error = response.json()["error"]
+    assert error["code"] == "export_worker_lost" and error["status"] == 500
+    return str(error["message"])
+
+
+@pytest.mark.parametrize("generation", ["alpha", "jobs"])
 def test_a_killed_worker_fails_its_export_and_the_next_gets_a_fresh_worker(
-    pooled: LocalServer,
+    pooled: LocalServer, generation: str
 ) -> None:
-    api, jobs, scene, _ = _clients(pooled)
+    api, jobs, scene, gen2_scene = _clients(pooled)
     pool = pooled.service.exports
     _alpha_bytes(api, scene)
     (first,) = pool.renders
     os.kill(first, signal.SIGSTOP)  # it cannot finish what it is sent next...
+    post = {"alpha": (api.post, scene, "mujoco_mjcf"), "jobs": (jobs.post, gen2_scene, "mjcf")}
+    send, target, fmt = post[generation]
     with ThreadPoolExecutor(1) as executor:
-        pending = executor.submit(api.post, f"/scenes/{scene}/export", {"format": "mujoco_mjcf"})
+        pending = executor.submit(send, f"/scenes/{target}/export", {"format": fmt})
         _until(lambda: first in pool.load()[2], "the export to reach the stopped worker")
         os.kill(first, signal.SIGKILL)  # ...and dies while it holds the export
         lost: requests.Response = pending.result()
-    body = assert_error(lost, 500, "export_worker_lost")
-    assert "worker process" in body["message"] and "retry" in body["message"]
+    message = _lost(lost, generation)
+    assert "worker process" in message and "retry" in message
 
     _alpha_bytes(api, scene, "mujoco_mjcf")
     assert set(pool.renders) - {first}, pool.renders  # a fresh worker rendered it
