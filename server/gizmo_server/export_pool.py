@@ -106,9 +106,16 @@ def _portable(exc: Exception) -> Exception:
 
 
 def _serve(fd: int) -> None:
-    """A worker's loop on socket `fd`: `(function, args, texture setting)` in, `(ok, value)` out."""
+    """A worker's loop on socket `fd`: `(function, args, texture setting)` in, `(ok, value)` out.
+
+    The renderers (and usd-core) are imported before the first task: a worker started ahead of
+    need (a replacement) is then ready when the export arrives, rather than paying 1-5 s of
+    imports inside someone's request."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     conn = multiprocessing.connection.Connection(fd)
+    import gizmo_server.exports
+    import gizmo_server.gen2.archives  # noqa: F401
+
     while True:
         try:
             task = conn.recv()
@@ -290,12 +297,24 @@ class ExportPool:
         return value
 
     def _give_back(self, worker: _Worker) -> None:
+        """Back to the idle list; a worker that reached `MAX_TASKS` is replaced at once, so the
+        replacement's start-up overlaps the time until the next export instead of delaying it."""
         with self._cond:
             keep = not self._closed and worker.tasks < MAX_TASKS
             if keep:
                 self._idle.append(worker)
-        if not keep:
-            worker.stop()
+            replace = not keep and not self._closed
+        if keep:
+            return
+        worker.stop()
+        if replace:
+            fresh = _Worker()
+            with self._cond:
+                retire = self._closed  # closed meanwhile: nobody will take it
+                if not retire:
+                    self._idle.append(fresh)
+            if retire:
+                fresh.stop()
 
 
 _shared: dict[tuple[int, int, int], tuple[ExportPool, int]] = {}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from gizmo_server import export_pool
 from gizmo_server.cli import build_parser
 from gizmo_server.embedded import LocalServer
 from gizmo_server.export_pool import ExportPool
@@ -136,6 +137,38 @@ def test_big_exports_render_in_a_reused_worker_process(pooled: LocalServer) -> N
     assert pid != os.getpid() and renders[pid] == 2
     status = Path(f"/proc/{pid}/status").read_text()
     assert f"PPid:\t{os.getpid()}" in status  # a live child of the server's process
+    api.close()
+    jobs.close()
+
+
+def _worker_children() -> list[int]:
+    """Pids of this process's live export workers, from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        mine = f"PPid:\t{os.getpid()}\n" in text and b"export_pool" in cmdline
+        if mine and "State:\tZ" not in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+def test_a_worker_at_its_task_limit_is_replaced_before_the_next_export(
+    pooled: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replacement starts when the old worker retires, so its start-up (imports of 1-5 s)
+    does not land inside the next export's request."""
+    monkeypatch.setattr(export_pool, "MAX_TASKS", 1)
+    api, jobs, scene, gen2_scene = _clients(pooled)
+    _alpha_bytes(api, scene)
+    (first,) = pooled.service.exports.renders
+    _until(lambda: first not in _worker_children(), "the retired worker exits")
+    (waiting,) = _worker_children()  # started already, with no export asking for it
+    _gen2_files(jobs, gen2_scene)
+    assert set(pooled.service.exports.renders) == {first, waiting}
     api.close()
     jobs.close()
 
