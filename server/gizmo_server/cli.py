@@ -482,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             create_app(service),
             log_level="warning" if args.quiet else "info",
             access_log=not args.quiet,
+            on_shutdown=service.release_held_requests,
         )
         # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal: that is a clean stop
         with contextlib.suppress(KeyboardInterrupt):

@@ -156,7 +156,9 @@ class LocalServer:
             self._service.start()
             self._sock = sock = bind_socket(self._host, self._port)
             host, port = sock.getsockname()[:2]
-            self._server = make_server(create_app(self._service))
+            self._server = make_server(
+                create_app(self._service), on_shutdown=self._service.release_held_requests
+            )
             self._thread = threading.Thread(
                 target=self._server.run,
                 kwargs={"sockets": [sock]},

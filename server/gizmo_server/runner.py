@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Callable
 
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -73,10 +74,28 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that calls `on_shutdown` first when it starts shutting down."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._on_shutdown is not None:
+            self._on_shutdown()
+        await super().shutdown(sockets)
+
+
 def make_server(
-    app: ASGIApp, *, log_level: str = "warning", access_log: bool = False
+    app: ASGIApp,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> uvicorn.Server:
-    """A `uvicorn.Server` for `app`; run it with `.run(sockets=[bind_socket(...)])`."""
+    """A `uvicorn.Server` for `app`; run it with `.run(sockets=[bind_socket(...)])`.
+    `on_shutdown` runs as shutdown begins (the service releases its held requests there)."""
     config = uvicorn.Config(
         app,
         http=_TransportExposingProtocol,
@@ -88,4 +107,4 @@ def make_server(
         timeout_graceful_shutdown=2,
     )
     logs.install()  # after uvicorn configured its loggers
-    return uvicorn.Server(config)
+    return _Server(config, on_shutdown)

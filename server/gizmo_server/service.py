@@ -83,6 +83,12 @@ class Service:
         self.worker.start()
         self.gen2.start()
 
+    def release_held_requests(self) -> None:
+        """Answer every `Prefer: wait` GET held now and hold no more: called when the server
+        starts shutting down, so held requests end before uvicorn's graceful timeout cuts them."""
+        self.store.changes.close()
+        self.gen2.store.changes.close()
+
     def close(self) -> None:
         self.gen2.close()
         self.worker.stop()

@@ -171,6 +171,27 @@ def test_closing_the_store_answers_held_requests_at_once(pool: ThreadPoolExecuto
         api.close()
 
 
+def test_stopping_the_server_answers_held_requests_of_both_generations(
+    pool: ThreadPoolExecutor,
+) -> None:
+    """Stopping begins by releasing held GETs: they are answered, not cut off by uvicorn's
+    graceful-shutdown timeout (which reset them and logged a traceback)."""
+    running = LocalServer(demo=True, generation_delay=0.02).start()
+    api, jobs = Api(running.base_url, running.api_key), Gen2(running.base_url, running.gen2_api_key)
+    paths = [(api.get, f"/scenes/{api.scene('Stopping')['id']}")]
+    paths.append((jobs.get, f"/scenes/{jobs.get('/scenes').json()['scenes'][0]['id']}"))
+    held = [_held(pool, get, path, get(path).headers["ETag"], LONG) for get, path in paths]
+    _soon()
+    started = time.monotonic()
+    running.stop()
+    assert time.monotonic() - started < LONG / 2
+    for future in held:
+        answer, seconds = future.result(timeout=LONG + 10)
+        assert answer.status_code == 304 and seconds < LONG / 2, seconds
+    api.close()
+    jobs.close()
+
+
 @pytest.mark.parametrize(
     ("header", "seconds"),
     [
