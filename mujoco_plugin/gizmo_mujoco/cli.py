@@ -66,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("--steps", type=int, help=f"steps to run headless ({_DEFAULT_STEPS})")
     view.add_argument("--render", type=Path, metavar="PNG", help="headless: write a thumbnail")
     view.add_argument("--size", default="320x240", help="thumbnail size WIDTHxHEIGHT (320x240)")
-    view.add_argument("--poll", type=float, default=1.0, help="seconds between checks (1.0)")
+    view.add_argument(
+        "--poll",
+        type=float,
+        default=1.0,
+        help="seconds between checks of a service that does not hold them until a change (1.0)",
+    )
     view.add_argument(
         "--backend",
         choices=("passive", "managed"),
