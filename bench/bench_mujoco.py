@@ -17,8 +17,11 @@
    keeps per swap.
 4. Steps per second of the live loop (watcher polling in the background, `apply()` every frame)
    against a bare `mj_step` loop on the same model.
+5. `bench_mujoco_jobs.py`'s sections at poll 0.2 s: the CPU of watching an unchanged scene,
+   change-to-live of edit jobs on textured scenes (1024 px) and of the alpha generation at 10 and
+   100 placements, each against poll + 1.2 x plain `from_xml_path` (issue 15's targets).
 
-Run: .venv/bin/python bench/bench_mujoco.py [--only SECTION] [--swaps 50]   (about 3 min;
+Run: .venv/bin/python bench/bench_mujoco.py [--only SECTION] [--swaps 50]   (about 8 min;
      under `xvfb-run -a` to include the viewer's memory). Exits 1 if a target is missed.
 """
 
@@ -421,6 +424,14 @@ def _steps_section(server: LocalServer) -> bool:
     return True
 
 
+def _jobs_section(reloads: int) -> bool:
+    """bench_mujoco_jobs.py's sections: polling CPU, textured and alpha change-to-live at 0.2 s."""
+    import bench_mujoco_jobs  # it imports this module's helpers: loaded only when run
+
+    print("5. bench_mujoco_jobs.py: watching cost and change-to-live at poll 0.2 s")
+    return bench_mujoco_jobs.run(10.0, min(reloads, 10))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reloads", type=int, default=12, help="reloads per latency row")
@@ -428,7 +439,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="best-of for load timings")
     parser.add_argument("--swaps", type=int, default=50, help="viewer swaps per memory row")
     parser.add_argument(
-        "--only", choices=("latency", "load", "memory", "steps"), help="run one section"
+        "--only", choices=("latency", "load", "memory", "steps", "jobs"), help="run one section"
     )
     args = parser.parse_args()
     display = display_problem() is None
@@ -439,6 +450,7 @@ def main() -> int:
             "load": lambda: _load_section(args.repeat),
             "memory": lambda: _memory_section(server, args.swaps, display),
             "steps": lambda: _steps_section(server),
+            "jobs": lambda: _jobs_section(args.reloads),
         }
         verdicts = []
         for name, section in sections.items():

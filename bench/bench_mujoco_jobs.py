@@ -283,11 +283,15 @@ def main() -> int:
     parser.add_argument("--reloads", type=int, default=8, help="edits per latency row")
     args = parser.parse_args()
     print(f"mujoco {mujoco.__version__}, Python {sys.version.split()[0]}")
+    return 0 if run(args.seconds, args.reloads) else 1
 
-    print(f"\n1. CPU watching an unchanged scene ({args.seconds:g} s per row)")
+
+def run(seconds: float, reloads: int) -> bool:
+    """Every section (also run by `bench_mujoco.py`); True when every target is met."""
+    print(f"\n1. CPU watching an unchanged scene ({seconds:g} s per row)")
     print("| route | client (% of a core) | server (% of a core) |")
     print("|---|---|---|")
-    rows = bench_polling_cpu(args.seconds)
+    rows = bench_polling_cpu(seconds)
     for label, client, server in rows:
         print(f"| {label} | {client:.2f} | {server:.2f} |")
     idle_client, idle_server = rows[0][1], rows[0][2]
@@ -297,7 +301,7 @@ def main() -> int:
     print(f"target watching adds <= 2 % of a core each side: {'met' if cpu_ok else 'MISSED'} "
           f"(worst {worst:.2f} %)")  # fmt: skip
 
-    print(f"\n2. jobs generation, edit job to live (poll {POLL:g} s, {args.reloads} edits per row)")
+    print(f"\n2. jobs generation, edit job to live (poll {POLL:g} s, {reloads} edits per row)")
     print("| scene | objects | route | p50 (s) | p95 (s) | fetch (s) | compile (s) | plain "
           "from_xml_path (s) | target: poll + 1.2 x plain (s) | p95 / target |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -305,7 +309,7 @@ def main() -> int:
     with _server_process() as (_, base_url):
         for label, prompt in SCENES.items():
             for route, follow, long_wait in ROUTES:
-                row = bench_latency(base_url, prompt, args.reloads, follow, long_wait)
+                row = bench_latency(base_url, prompt, reloads, follow, long_wait)
                 target = POLL + 1.2 * row["plain"]
                 latency_ok = latency_ok and row["p95"] <= target
                 print(
@@ -316,8 +320,8 @@ def main() -> int:
         print(
             f"target p95 <= poll + 1.2 x plain from_xml_path: {'met' if latency_ok else 'MISSED'}"
         )
-        alpha_ok = _alpha_section(base_url, args.reloads)
-    return 0 if cpu_ok and latency_ok and alpha_ok else 1
+        alpha_ok = _alpha_section(base_url, reloads)
+    return cpu_ok and latency_ok and alpha_ok
 
 
 if __name__ == "__main__":
