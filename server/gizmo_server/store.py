@@ -21,12 +21,23 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .changes import Changes
 from .ids import new_id, timestamp
+from .store_rows import (
+    AssetRow,
+    DownloadRow,
+    IdempotentResponse,
+    PlacementRow,
+    Quat,
+    Row,
+    SceneRow,
+    Vec3,
+    asset_row,
+    placement_row,
+    scene_row,
+)
 
 __all__ = [
     "AssetRow",
@@ -80,64 +91,6 @@ SELECT p.id, p.scene_id, p.asset_id, a.name, a.prompt, p.px, p.py, p.pz,
 FROM placements p JOIN assets a ON a.id = p.asset_id
 """
 
-Vec3 = tuple[float, float, float]
-Row = tuple[Any, ...]
-Quat = tuple[float, float, float, float]
-
-
-@dataclass(frozen=True)
-class AssetRow:
-    id: str
-    account_id: str
-    name: str
-    prompt: str
-    tags: tuple[str, ...]
-    status: str
-    error: str | None
-    export_formats: tuple[str, ...]
-    created_at: str
-
-
-@dataclass(frozen=True)
-class SceneRow:
-    id: str
-    account_id: str
-    name: str
-    description: str | None
-    created_at: str
-
-
-@dataclass(frozen=True)
-class PlacementRow:
-    """A placement joined with its asset's current name and prompt."""
-
-    id: str
-    scene_id: str
-    asset_id: str
-    asset_name: str
-    prompt: str
-    position: Vec3
-    rotation: Quat  # scalar-last, like the wire
-    added_at: str
-
-
-@dataclass(frozen=True)
-class DownloadRow:
-    token: str
-    account_id: str
-    sha256: str
-    filename: str
-    format: str
-    size_bytes: int
-
-
-@dataclass(frozen=True)
-class IdempotentResponse:
-    request_sha256: str
-    status: int
-    content_type: str
-    body: bytes
-
 
 class Unit:
     """One request's writes, committed together with its idempotency record."""
@@ -184,38 +137,6 @@ class _UnitLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def _asset(row: Row) -> AssetRow:
-    asset_id, account_id, name, prompt, tags, status, error, export_formats, created_at = row
-    return AssetRow(
-        id=asset_id,
-        account_id=account_id,
-        name=name,
-        prompt=prompt,
-        tags=tuple(json.loads(tags)),
-        status=status,
-        error=error,
-        export_formats=tuple(json.loads(export_formats)),
-        created_at=created_at,
-    )
-
-
-def _scene(row: Row) -> SceneRow:
-    return SceneRow(row[0], row[1], row[2], row[3], row[4])
-
-
-def _placement(row: Row) -> PlacementRow:
-    return PlacementRow(
-        id=row[0],
-        scene_id=row[1],
-        asset_id=row[2],
-        asset_name=row[3],
-        prompt=row[4],
-        position=(row[5], row[6], row[7]),
-        rotation=(row[8], row[9], row[10], row[11]),
-        added_at=row[12],
-    )
 
 
 class Store:
@@ -399,16 +320,16 @@ class Store:
             row = db.execute(
                 f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id = ?", (asset_id,)
             ).fetchone()
-        return _asset(row)
+        return asset_row(row)
 
     def get_asset(self, asset_id: str) -> AssetRow | None:
         rows = self._read(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id = ?", (asset_id,))
-        return _asset(rows[0]) if rows else None
+        return asset_row(rows[0]) if rows else None
 
     def get_assets(self, asset_ids: Sequence[str]) -> list[AssetRow]:
         marks = ",".join("?" * len(asset_ids))
         rows = self._read(f"SELECT {_ASSET_COLUMNS} FROM assets WHERE id IN ({marks})", asset_ids)
-        return [_asset(row) for row in rows]
+        return [asset_row(row) for row in rows]
 
     def list_assets(self, account_id: str, limit: int, offset: int) -> tuple[list[AssetRow], int]:
         """One page, newest first (ties broken by id), and the account's total."""
@@ -419,7 +340,7 @@ class Store:
                 (account_id, limit, offset),
             )
             total = self._read("SELECT COUNT(*) FROM assets WHERE account_id = ?", (account_id,))
-        return [_asset(row) for row in rows], total[0][0]
+        return [asset_row(row) for row in rows], total[0][0]
 
     def set_asset_status(
         self,
@@ -441,7 +362,7 @@ class Store:
             f"SELECT {_ASSET_COLUMNS} FROM assets WHERE status IN ('pending', 'processing') "
             "ORDER BY created_at, id"
         )
-        return [_asset(row) for row in rows]
+        return [asset_row(row) for row in rows]
 
     # -- scenes and placements ----------------------------------------------------------------
 
@@ -464,11 +385,11 @@ class Store:
             row = db.execute(
                 f"SELECT {_SCENE_COLUMNS} FROM scenes WHERE id = ?", (scene_id,)
             ).fetchone()
-        return _scene(row)
+        return scene_row(row)
 
     def get_scene(self, scene_id: str) -> SceneRow | None:
         rows = self._read(f"SELECT {_SCENE_COLUMNS} FROM scenes WHERE id = ?", (scene_id,))
-        return _scene(rows[0]) if rows else None
+        return scene_row(rows[0]) if rows else None
 
     def get_scene_with_placements(
         self, scene_id: str
@@ -481,7 +402,7 @@ class Store:
             rows = self._read(
                 f"{_PLACEMENT_SELECT} WHERE p.scene_id = ? ORDER BY p.seq", (scene_id,)
             )
-        return scene, [_placement(row) for row in rows]
+        return scene, [placement_row(row) for row in rows]
 
     def scene_fingerprint(self, scene_id: str) -> tuple[str, str] | None:
         """The scene's account and what its answer depends on (placements are append-only and
@@ -505,7 +426,7 @@ class Store:
                 (account_id, limit, offset),
             )
             total = self._read("SELECT COUNT(*) FROM scenes WHERE account_id = ?", (account_id,))
-        return [_scene(row) for row in rows], total[0][0]
+        return [scene_row(row) for row in rows], total[0][0]
 
     def add_placement(
         self,
@@ -538,7 +459,7 @@ class Store:
 
     def get_placement(self, placement_id: str) -> PlacementRow | None:
         rows = self._read(f"{_PLACEMENT_SELECT} WHERE p.id = ?", (placement_id,))
-        return _placement(rows[0]) if rows else None
+        return placement_row(rows[0]) if rows else None
 
     # -- downloads ----------------------------------------------------------------------------
 
