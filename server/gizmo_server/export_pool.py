@@ -8,10 +8,12 @@ Small exports then render inline (a few ms, not worth a process hop); big ones (
 or large textures) are sent to a worker process, so the server's own process keeps the GIL.
 
 Workers are plain child processes (`python -c`, nothing forked from the threaded server): they
-start lazily, are reused, give memory back after each export (`malloc_trim`) and are replaced
-after `MAX_TASKS` exports or when one dies (its export fails with `ExportWorkerLost`; the next
-gets a fresh worker). One pool serves every server of the process with the same limits (a test
-run creates hundreds), and is shut down when the last of them closes.
+start lazily, are reused and give memory back after each export (`malloc_trim`). A worker is
+replaced when it dies (its export fails with `ExportWorkerLost`; the next gets a fresh one) or
+when its resident memory passes `MAX_WORKER_RSS` after an export (a leak; not by a count of
+exports: a fresh worker's 1-5 s of imports would land inside some hot-reload edit's request).
+One pool serves every server of the process with the same limits (a test run creates
+hundreds), and is shut down when the last of them closes.
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Exports per worker before it is replaced: a safety net against slow leaks (a worker's RSS
-# stays at ~205 MB after any number of 5,000-placement exports, 130 MB fresh: bench_export_pool).
-MAX_TASKS = 50
+# Resident bytes past which a worker is replaced after its export: a safety net against leaks (a
+# worker's RSS stays at ~205 MB after any number of 5,000-placement exports, 130 MB fresh:
+# bench_export_pool).
+MAX_WORKER_RSS = 1024**3
 INLINE_TEXTURE_MAX = 64  # textures up to this many pixels a side paint fast enough to stay inline
 _STOP_SECONDS = 5.0
 
@@ -96,6 +99,15 @@ def _trim_memory() -> None:
             libc.malloc_trim(0)
 
 
+def _resident_bytes() -> int:
+    """This process's resident memory (0 where /proc is missing: never replaced for it)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def _portable(exc: Exception) -> Exception:
     """`exc` if it survives pickling, else a RuntimeError with its text (the caller re-raises)."""
     try:
@@ -129,12 +141,13 @@ def _serve(fd: int) -> None:
         else:
             os.environ[TEXTURE_SIZE_ENV] = texture_size
         try:
-            answer: tuple[bool, Any] = (True, function(*args))
+            ok, value = True, function(*args)
         except Exception as exc:
-            answer = (False, _portable(exc))
-        conn.send(answer)
-        del answer, task, args
+            ok, value = False, _portable(exc)
+        del task, args
         _trim_memory()
+        conn.send((ok, value, _resident_bytes()))
+        del value
 
 
 _WORKER_MAIN = "import sys; from gizmo_server.export_pool import _serve; _serve(int(sys.argv[1]))"
@@ -160,7 +173,7 @@ class _Worker:
                 env={**os.environ, "PYTHONPATH": path},
             )
         self.conn = multiprocessing.connection.Connection(ours.detach())
-        self.tasks = 0
+        self.rss = 0  # resident bytes after its last export
 
     @property
     def pid(self) -> int:
@@ -172,11 +185,10 @@ class _Worker:
     def call(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             self.conn.send((function, args, os.environ.get(TEXTURE_SIZE_ENV)))
-            ok, value = self.conn.recv()
+            ok, value, self.rss = self.conn.recv()
         except (EOFError, OSError) as exc:
             self.stop()
             raise ExportWorkerLost(self.pid, self.process.returncode) from exc
-        self.tasks += 1
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
@@ -297,10 +309,10 @@ class ExportPool:
         return value
 
     def _give_back(self, worker: _Worker) -> None:
-        """Back to the idle list; a worker that reached `MAX_TASKS` is replaced at once, so the
-        replacement's start-up overlaps the time until the next export instead of delaying it."""
+        """Back to the idle list; a worker past `MAX_WORKER_RSS` is replaced at once, so the
+        replacement's start-up overlaps the time until the next export."""
         with self._cond:
-            keep = not self._closed and worker.tasks < MAX_TASKS
+            keep = not self._closed and worker.rss < MAX_WORKER_RSS
             if keep:
                 self._idle.append(worker)
             replace = not keep and not self._closed

@@ -156,12 +156,12 @@ def _worker_children() -> list[int]:
     return found
 
 
-def test_a_worker_at_its_task_limit_is_replaced_before_the_next_export(
+def test_a_worker_past_its_memory_limit_is_replaced_before_the_next_export(
     pooled: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The replacement starts when the old worker retires, so its start-up (imports of 1-5 s)
-    does not land inside the next export's request."""
-    monkeypatch.setattr(export_pool, "MAX_TASKS", 1)
+    """A worker that grew past the limit retires after its export, and its replacement starts
+    then, so the start-up (imports of 1-5 s) does not land inside the next export's request."""
+    monkeypatch.setattr(export_pool, "MAX_WORKER_RSS", 1)
     api, jobs, scene, gen2_scene = _clients(pooled)
     _alpha_bytes(api, scene)
     (first,) = pooled.service.exports.renders
