@@ -10,29 +10,18 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+from live import expect_event
 
 from gizmo_client import GizmoClient
 from gizmo_client.errors import JobFailedError
 from gizmo_mujoco.sources import FileSource, SceneSource
-from gizmo_mujoco.watcher import ReloadEvent, SceneWatcher
+from gizmo_mujoco.watcher import SceneWatcher
 
 POLL = 0.2
 
 
 def _body(model: mujoco.MjModel, name: str) -> int:
     return mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)
-
-
-def _next_event(watcher: SceneWatcher, timeout: float = 15.0) -> ReloadEvent:
-    """Step like a simulation loop until the watcher applies something."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mujoco.mj_step(watcher.model, watcher.data)
-        event = watcher.apply()
-        if event is not None:
-            return event
-        time.sleep(0.01)
-    raise AssertionError(f"no reload within {timeout} s")
 
 
 def _placed_at(api: GizmoClient, scene_id: str, name: str) -> tuple[float, float, float]:
@@ -56,7 +45,7 @@ def test_edits_reload_with_free_bodies_and_joints_kept_added_placed_removed_gone
         jobs_api.jobs.wait(
             jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall").id
         )
-        event = _next_event(watcher)
+        event = expect_event(watcher)
         assert event.ok, event.message()
         assert jobs_api.scenes.get(warehouse).version == (version or 0) + 1
         model, data = watcher.model, watcher.data
@@ -74,7 +63,7 @@ def test_edits_reload_with_free_bodies_and_joints_kept_added_placed_removed_gone
         )
 
         jobs_api.jobs.wait(jobs_api.scenes.edit(warehouse, "remove the crates").id)
-        event = _next_event(watcher)
+        event = expect_event(watcher)
         assert event.ok, event.message()
         assert "dropped" in event.message() and "Crate_1" in event.message()
         model = watcher.model
@@ -83,7 +72,7 @@ def test_edits_reload_with_free_bodies_and_joints_kept_added_placed_removed_gone
 
         before = {n: _placed_at(jobs_api, warehouse, n) for n in ("Conveyor_1", "Conveyor_2")}
         jobs_api.jobs.wait(jobs_api.scenes.edit(warehouse, "move the conveyor 1 m east").id)
-        event = _next_event(watcher)
+        event = expect_event(watcher)
         assert event.ok, event.message()
         model, data = watcher.model, watcher.data
         moved = [n for n, at in before.items() if _placed_at(jobs_api, warehouse, n) != at]
@@ -103,7 +92,7 @@ def test_a_followed_edit_job_reloads_as_it_succeeds_without_a_poll(
         job = jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall")
         started = time.monotonic()
         follower = watcher.follow_in_background(job.id)
-        event = _next_event(watcher)
+        event = expect_event(watcher)
         assert event.ok and "Conveyor_2" in event.message(), event.message()
         assert event.applied_at - started < 5.0
         follower.join(timeout=5)

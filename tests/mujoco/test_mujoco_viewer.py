@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +13,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+from live import interrupt_view
 from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
 from PIL import Image, ImageGrab
 from real_scenes import write_real_scene
@@ -231,23 +228,10 @@ def test_ctrl_c_closes_the_managed_viewer_at_once(
     """`gizmo-mujoco view --backend managed` in a terminal: Ctrl-C (SIGINT) ends it within a
     few seconds, with the interrupted exit code and no GLFW error or traceback."""
     (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gizmo_mujoco.cli", "view", "scene.xml", "--backend", "managed"],
-        cwd=tmp_path, env={**os.environ, "DISPLAY": on_display}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        assert "press Ctrl+L" in process.stdout.readline()
-        time.sleep(3.0)  # the window opens and the physics loop runs
-        _screenshot(on_display, artifacts_dir / "managed-start.png")
-        assert process.poll() is None, process.communicate()
-        interrupted_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    finally:
-        process.kill()
-    assert time.monotonic() - interrupted_at < 5.0
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "GLFW" not in stderr
-    assert stderr.strip() == "Interrupted."
+    interrupt_view(
+        ["scene.xml", "--backend", "managed"],
+        tmp_path,
+        on_display,
+        "press Ctrl+L",
+        lambda: _screenshot(on_display, artifacts_dir / "managed-start.png"),
+    )

@@ -7,10 +7,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -21,6 +17,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+from live import interrupt_view
 from mujoco_scenes import ARM, CRATE, NEW_ARM, scene_xml
 from PIL import Image
 
@@ -268,22 +265,4 @@ def test_ctrl_c_closes_the_live_viewer_at_once(on_display: str, tmp_path: Path) 
     """`gizmo-mujoco view scene.xml` (the live window): Ctrl-C ends it with the interrupted exit
     code and one line, no traceback and no GLFW error."""
     (tmp_path / "scene.xml").write_text(scene_xml([ARM, CRATE]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gizmo_mujoco.cli", "view", "scene.xml"],
-        cwd=tmp_path, env={**os.environ, "DISPLAY": on_display}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        assert "it reloads when it changes" in process.stdout.readline()
-        time.sleep(3.0)  # the window opens and the live loop runs
-        assert process.poll() is None, process.communicate()
-        interrupted_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    finally:
-        process.kill()
-    assert time.monotonic() - interrupted_at < 5.0
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "GLFW" not in stderr
-    assert stderr.strip() == "Interrupted."
+    interrupt_view(["scene.xml"], tmp_path, on_display, "it reloads when it changes")

@@ -10,29 +10,17 @@ from __future__ import annotations
 
 import time
 
-import mujoco
+from live import next_event
 
 from gizmo_client import GizmoClient
 from gizmo_client.models import Scene, Vector3
-from gizmo_mujoco import ReloadEvent, SceneWatcher
+from gizmo_mujoco import SceneWatcher
 from gizmo_mujoco.sources import SceneSource
 from gizmo_mujoco.watcher import LONG_WAIT
 from gizmo_server.changes import Changes
 from gizmo_server.embedded import LocalServer
 
 HOUR = 3600.0  # a poll interval no test waits for: only a held GET can see a change
-
-
-def _next_event(watcher: SceneWatcher, timeout: float) -> ReloadEvent | None:
-    """Step like a simulation loop until the watcher applies something (None: nothing came)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mujoco.mj_step(watcher.model, watcher.data)
-        event = watcher.apply()
-        if event is not None:
-            return event
-        time.sleep(0.01)
-    return None
 
 
 def _held_watcher(
@@ -58,7 +46,7 @@ def test_an_alpha_placement_reloads_at_once_with_the_poll_an_hour_away(
     try:
         crate = workcell.assets[0]
         api.scenes.add_asset(workcell.id, crate.asset_id, Vector3(x=1.5, y=-1.0, z=0.5))
-        event = _next_event(watcher, timeout=10.0)
+        event = next_event(watcher, timeout=10.0)
         assert event is not None and event.ok, event and event.message()
         assert f"{len(workcell.assets) + 1} placements" in event.label
     finally:
@@ -71,7 +59,7 @@ def test_a_jobs_edit_reloads_at_once_without_following_it(
     watcher = _held_watcher(local_server.service.gen2.store.changes, jobs_client, warehouse)
     try:
         job = jobs_api.scenes.edit(warehouse, "add a conveyor belt along the north wall")
-        event = _next_event(watcher, timeout=20.0)
+        event = next_event(watcher, timeout=20.0)
         assert event is not None and event.ok and "Conveyor_2" in event.message(), event
         assert jobs_api.jobs.wait(job.id).status == "succeeded"
     finally:
@@ -86,7 +74,7 @@ def test_stop_does_not_wait_for_a_held_get_and_nothing_is_applied_after(
     watcher.stop()
     assert time.monotonic() - started < 1.0  # not the 4 s the service may hold the GET
     api.scenes.add_asset(workcell.id, workcell.assets[0].asset_id, Vector3(x=-1.5))
-    assert _next_event(watcher, timeout=1.5) is None  # the stopped thread staged nothing
+    assert next_event(watcher, timeout=1.5) is None  # the stopped thread staged nothing
 
 
 def test_plain_polling_when_the_long_wait_is_off(
@@ -97,7 +85,7 @@ def test_plain_polling_when_the_long_wait_is_off(
     watcher.load()
     with watcher:
         api.scenes.add_asset(workcell.id, workcell.assets[0].asset_id, Vector3(y=1.5))
-        event = _next_event(watcher, timeout=10.0)
+        event = next_event(watcher, timeout=10.0)
     assert event is not None and event.ok
     assert client.scenes.holds_waits is None  # no GET asked to be held
 
@@ -113,7 +101,7 @@ def test_a_service_that_does_not_hold_the_get_is_polled_on_the_interval(
         with watcher:
             time.sleep(0.5)  # rounds answered at once, each followed by the interval
             api.scenes.add_asset(workcell.id, workcell.assets[0].asset_id, Vector3(x=2.5))
-            event = _next_event(watcher, timeout=10.0)
+            event = next_event(watcher, timeout=10.0)
     finally:
         changes.max_waiters = cap
     assert event is not None and event.ok
