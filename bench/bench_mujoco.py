@@ -108,6 +108,16 @@ def _api_scene(client: GizmoClient, count: int) -> tuple[Scene, list[str]]:
     return client.scenes.get(scene.id), ids
 
 
+def _step_for(watcher: SceneWatcher, clock: RealTime, seconds: float) -> None:
+    """Run the live loop (stepping, applying) for `seconds`: the change lands at a random
+    moment of the watcher's cycle."""
+    until = time.perf_counter() + seconds
+    while (frame_start := time.perf_counter()) < until:
+        clock.advance()
+        watcher.apply()
+        clock.sleep_rest_of_frame(frame_start)
+
+
 def _wait_live(watcher: SceneWatcher, clock: RealTime, timeout: float = 30.0) -> ReloadEvent:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,11 +142,7 @@ def bench_latency(server: LocalServer, count: int, reloads: int, poll: float) ->
             latencies, builds, applies = [], [], []
             with watcher:
                 for index in range(count, count + reloads):
-                    until = time.perf_counter() + rng.uniform(0.0, poll)
-                    while (frame_start := time.perf_counter()) < until:
-                        clock.advance()
-                        watcher.apply()
-                        clock.sleep_rest_of_frame(frame_start)
+                    _step_for(watcher, clock, rng.uniform(0.0, poll))
                     api.scenes.add_asset(scene.id, asset_ids[index % len(asset_ids)], *_pose(index))
                     changed_at = time.monotonic()
                     event = _wait_live(watcher, clock)

@@ -47,7 +47,13 @@ from gizmo_mujoco.sources import SceneSource
 from gizmo_mujoco.watcher import LONG_WAIT, ReloadEvent, SceneWatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mujoco import _api_scene, _percentile, _pose, _wait_live  # the plain bench's helpers
+from bench_mujoco import (  # the plain bench's helpers
+    _api_scene,
+    _percentile,
+    _pose,
+    _step_for,
+    _wait_live,
+)
 
 POLL = 0.2
 DEMO_KEYS = {
@@ -204,16 +210,6 @@ def bench_latency(
 
 
 # 3. Alpha generation: the long wait against plain polling ----------------------------------
-
-
-def _step_for(watcher: SceneWatcher, clock: RealTime, seconds: float) -> None:
-    """Run the live loop (stepping, applying) for `seconds`: the change lands at a random
-    moment of the watcher's cycle."""
-    until = time.perf_counter() + seconds
-    while (frame_start := time.perf_counter()) < until:
-        clock.advance()
-        watcher.apply()
-        clock.sleep_rest_of_frame(frame_start)
 
 
 def bench_alpha_latency(

@@ -134,16 +134,21 @@ def _store_many(root: str, prefix: str, same: bool = False, count: int = 300) ->
         )
 
 
-def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None:
+def _two_storers(root: Path, *args: object) -> None:
+    """`_store_many` in two spawned processes at once, both ending well."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_store_many, args=(str(tmp_path), p)) for p in "ab"]
+    workers = [ctx.Process(target=_store_many, args=(str(root), p, *args)) for p in "ab"]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=120)
     assert [w.exitcode for w in workers] == [0, 0]
+
+
+def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None:
+    _two_storers(tmp_path)
     entries = list(tmp_path.glob("*/*/*/meta.json"))
     assert 0 < len(entries) <= 21 and not list(tmp_path.glob("*/*/.tmp-*"))
 
@@ -151,15 +156,7 @@ def test_two_processes_storing_and_evicting_in_one_cache(tmp_path: Path) -> None
 def test_two_processes_sharing_one_file_among_entries_they_evict(tmp_path: Path) -> None:
     """Every entry links the same bytes while the other process deletes entries: a link to a
     file being removed either holds it or falls back to the copy, and every entry stays whole."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_store_many, args=(str(tmp_path), p, True, 60)) for p in "ab"]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=120)
-    assert [w.exitcode for w in workers] == [0, 0]
+    _two_storers(tmp_path, True, 60)
     scenes = list(tmp_path.glob("*/*/*/scene.xml"))
     assert scenes and all(p.read_bytes() == b"x" * 1000 for p in scenes)
     assert len({p.stat().st_ino for p in scenes}) < len(scenes), "entries share the file"
