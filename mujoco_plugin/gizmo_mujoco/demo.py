@@ -162,9 +162,16 @@ def run_demo_headless(
                 if event.report is None:
                     say(f"  {event.message()}")
                     return 1
+                source = watcher.source
+                held = isinstance(source, SceneSource) and source.holds_waits
+                how = (
+                    "the server holds each check until a change"
+                    if held
+                    else f"polling every {poll:g} s"
+                )
                 say(
                     f"  seen and live {event.applied_at - added_at:.2f} s after the API call "
-                    f"(polling every {poll:g} s; fetch + compile {event.build_seconds:.2f} s)"
+                    f"({how}; fetch + compile {event.build_seconds:.2f} s)"
                 )
                 say(f"  state: {event.report.summary()}")
                 if joint is not None:
