@@ -131,6 +131,26 @@ def _wait_live(watcher: SceneWatcher, clock: RealTime, timeout: float = 30.0) ->
     raise TimeoutError("no reload")
 
 
+def _add_one(
+    watcher: SceneWatcher,
+    clock: RealTime,
+    api: GizmoClient,
+    scene_id: str,
+    asset_ids: list[str],
+    index: int,
+    rng: random.Random,
+    poll: float,
+) -> tuple[float, ReloadEvent]:
+    """Run the live loop to a random moment of the poll cycle, add placement `index` through the
+    API, and wait until the loop runs it: the change-to-live seconds and the reload."""
+    _step_for(watcher, clock, rng.uniform(0.0, poll))
+    api.scenes.add_asset(scene_id, asset_ids[index % len(asset_ids)], *_pose(index))
+    changed_at = time.monotonic()
+    event = _wait_live(watcher, clock)
+    assert event.ok, event.message()
+    return event.applied_at - changed_at, event
+
+
 def bench_latency(server: LocalServer, count: int, reloads: int, poll: float) -> dict[str, float]:
     rng = random.Random(count)
     with tempfile.TemporaryDirectory() as cache, server.client(cache_dir=cache) as client:
@@ -142,12 +162,10 @@ def bench_latency(server: LocalServer, count: int, reloads: int, poll: float) ->
             latencies, builds, applies = [], [], []
             with watcher:
                 for index in range(count, count + reloads):
-                    _step_for(watcher, clock, rng.uniform(0.0, poll))
-                    api.scenes.add_asset(scene.id, asset_ids[index % len(asset_ids)], *_pose(index))
-                    changed_at = time.monotonic()
-                    event = _wait_live(watcher, clock)
-                    assert event.ok, event.message()
-                    latencies.append(event.applied_at - changed_at)
+                    latency, event = _add_one(
+                        watcher, clock, api, scene.id, asset_ids, index, rng, poll
+                    )
+                    latencies.append(latency)
                     builds.append(event.build_seconds)
                     applies.append(event.applied_at - event.detected_at - event.build_seconds)
     return {

@@ -48,10 +48,9 @@ from gizmo_mujoco.watcher import LONG_WAIT, ReloadEvent, SceneWatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mujoco import (  # the plain bench's helpers
+    _add_one,
     _api_scene,
     _percentile,
-    _pose,
-    _step_for,
     _wait_live,
 )
 
@@ -230,12 +229,10 @@ def bench_alpha_latency(
         latencies, builds, plains = [], [], []
         with watcher:
             for index in range(count, count + reloads):
-                _step_for(watcher, clock, rng.uniform(0.0, POLL))
-                api.scenes.add_asset(scene.id, asset_ids[index % len(asset_ids)], *_pose(index))
-                changed_at = time.monotonic()
-                event = _wait_live(watcher, clock)
-                assert event.ok, event.message()
-                latencies.append(event.applied_at - changed_at)
+                latency, event = _add_one(
+                    watcher, clock, api, scene.id, asset_ids, index, rng, POLL
+                )
+                latencies.append(latency)
                 builds.append(event.build_seconds)
                 plains.append(_plain_compile(client.fetch_scene(scene.id, "mjcf").path))
         held = source.holds_waits
