@@ -33,8 +33,9 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -256,25 +257,40 @@ def bench_events(repeat: int, count: int = 50_000) -> tuple[float, float]:
     return result["plain"], result["ours"]
 
 
-def bench_zip_export(repeat: int) -> tuple[float, float]:
+@contextmanager
+def _zip_stand_in() -> Iterator[tuple[bytes, Callable[[Path], None], GizmoClient, Path]]:
+    """A jobs-generation stand-in answering exports with a SIZE-byte ZIP: the archive, a plain
+    `requests` POST of the export to a file (the baseline), our client and a work folder."""
     archive = _zip_of(SIZE)
     server = _jobs_stand_in(b"", archive)
     base = f"http://127.0.0.1:{server.server_address[1]}/v1"
     session = requests.Session()
     headers = {"Authorization": f"Bearer {KEY}"}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        GizmoClient(api_key=KEY, base_url=base, api_generation="jobs", cache_dir=tmp) as client,
-    ):
-        plain_out, ours_out = Path(tmp) / "plain.zip", Path(tmp) / "ours.zip"
+
+    def plain_post(out: Path) -> None:
+        url = f"{base}/scenes/scn_bench/export"
+        with session.post(url, json={"format": "mjcf"}, headers=headers, stream=True) as r:
+            with open(out, "wb") as f:
+                for chunk in r.iter_content(1024 * 1024):
+                    f.write(chunk)
+
+    try:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            GizmoClient(api_key=KEY, base_url=base, api_generation="jobs", cache_dir=tmp) as client,
+        ):
+            yield archive, plain_post, client, Path(tmp)
+    finally:
+        server.shutdown()
+
+
+def bench_zip_export(repeat: int) -> tuple[float, float]:
+    with _zip_stand_in() as (archive, plain_post, client, root):
+        plain_out, ours_out = root / "plain.zip", root / "ours.zip"
 
         def plain() -> None:
             plain_out.unlink(missing_ok=True)
-            url = f"{base}/scenes/scn_bench/export"
-            with session.post(url, json={"format": "mjcf"}, headers=headers, stream=True) as r:
-                with open(plain_out, "wb") as f:
-                    for chunk in r.iter_content(1024 * 1024):
-                        f.write(chunk)
+            plain_post(plain_out)
 
         def ours() -> None:
             ours_out.unlink(missing_ok=True)
@@ -283,7 +299,6 @@ def bench_zip_export(repeat: int) -> tuple[float, float]:
         result = _alternate({"plain": plain, "ours": ours}, repeat)
         assert ours_out.read_bytes() == plain_out.read_bytes() == archive
         check = _median(lambda: check_zip_integrity(ours_out), repeat)
-    server.shutdown()
     NOTES.append(
         f"export_zip: of its {result['ours']:.3f} s, the CRC pass (testzip) takes {check:.3f} s"
     )
@@ -291,25 +306,12 @@ def bench_zip_export(repeat: int) -> tuple[float, float]:
 
 
 def bench_zip_unpack(repeat: int) -> tuple[float, float]:
-    archive = _zip_of(SIZE)
-    server = _jobs_stand_in(b"", archive)
-    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    session = requests.Session()
-    headers = {"Authorization": f"Bearer {KEY}"}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        GizmoClient(api_key=KEY, base_url=base, api_generation="jobs", cache_dir=tmp) as client,
-    ):
-        root = Path(tmp)
+    with _zip_stand_in() as (_, plain_post, client, root):
 
         def plain() -> None:
             shutil.rmtree(root / "plain", ignore_errors=True)
             (root / "plain").mkdir()
-            url = f"{base}/scenes/scn_bench/export"
-            with session.post(url, json={"format": "mjcf"}, headers=headers, stream=True) as r:
-                with open(root / "plain" / "x.zip", "wb") as f:
-                    for chunk in r.iter_content(1024 * 1024):
-                        f.write(chunk)
+            plain_post(root / "plain" / "x.zip")
             with zipfile.ZipFile(root / "plain" / "x.zip") as z:
                 z.extractall(root / "plain" / "out")
 
@@ -334,7 +336,6 @@ def bench_zip_unpack(repeat: int) -> tuple[float, float]:
         for side in ("plain", "ours", "before"):
             blob = root / side / "out" / "meshes" / "blob.bin"
             assert blob.stat().st_size == SIZE, side
-    server.shutdown()
     return result["plain"], result["ours"]
 
 

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from gizmo_client import GizmoClient
 from gizmo_client.redaction import REDACTED, redact
 from gizmo_server.embedded import LocalServer
 
@@ -18,9 +17,7 @@ def test_urllib3_debug_lines_of_a_real_download_carry_no_signature(
     local_server: LocalServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root: urllib3, requests, gizmo_client, everything
-    with GizmoClient(
-        api_key=local_server.api_key,
-        base_url=local_server.base_url,
+    with local_server.client(
         cache_dir=tmp_path / "cache",
         api_generation="alpha",
     ) as client:

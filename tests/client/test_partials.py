@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from gizmo_client import GizmoClient
 from gizmo_client.cache import LOCK_GRACE_SECONDS, UNLOCKED_STALE_SECONDS, ExportCache
 from gizmo_server.embedded import LocalServer
 
@@ -52,9 +51,7 @@ def test_a_killed_download_is_swept_and_a_live_one_is_kept_and_counted(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     cache_dir = tmp_path / "cache"
-    with GizmoClient(
-        api_key=local_server.api_key,
-        base_url=local_server.base_url,
+    with local_server.client(
         cache_dir=cache_dir,
         api_generation="alpha",
     ) as client:
@@ -78,9 +75,7 @@ def test_a_killed_download_is_swept_and_a_live_one_is_kept_and_counted(
 
 
 def test_a_live_partial_counts_against_the_limit(local_server: LocalServer, tmp_path: Path) -> None:
-    with GizmoClient(
-        api_key=local_server.api_key,
-        base_url=local_server.base_url,
+    with local_server.client(
         cache_dir=tmp_path / "cache",
         api_generation="alpha",
     ) as client:
