@@ -38,7 +38,7 @@ __all__ = ["ReloadEvent", "SceneWatcher"]
 logger = logging.getLogger("gizmo_mujoco")
 
 #: Seconds a scene's GET asks to be held. Short, because a stopped watcher's GET lingers that
-#: long, and a local server stopping meanwhile waits for it (uvicorn cancels after 2 s).
+#: long (a local server that stops answers it at once).
 LONG_WAIT = 1.0
 
 
@@ -135,13 +135,17 @@ class SceneWatcher:
         with self._polling:
             return self._poll(force)
 
-    def _poll(self, force: bool) -> bool:
+    def _poll(self, force: bool, seen: tuple[str | None] | None = None) -> bool:
+        """`seen`: the revision a held GET just answered, so it is not asked for again."""
         detected_at = time.monotonic()
-        try:
-            revision = self.source.revision()
-        except GizmoError as exc:  # cannot ask: nothing is known to have changed
-            self._lost_contact(exc)
-            return False
+        if seen is None:
+            try:
+                revision = self.source.revision()
+            except GizmoError as exc:  # cannot ask: nothing is known to have changed
+                self._lost_contact(exc)
+                return False
+        else:
+            (revision,) = seen
         self._regained_contact()
         self._seen = revision
         try:
@@ -274,8 +278,10 @@ class SceneWatcher:
         if isinstance(revision, GizmoError):
             self._lost_contact(revision)
             return False
+        self._regained_contact()
         if revision != self._seen:
-            self.poll()  # asks again (a 304 of what the held GET saw) under the poll lock
+            with self._polling:  # a follower may have staged it meanwhile: _poll compares
+                self._poll(False, (revision,))
         return source.holds_waits
 
     def __enter__(self) -> SceneWatcher:
