@@ -46,6 +46,13 @@ def test_viewer_without_a_display_says_so_and_exits_non_zero(tmp_path: Path) -> 
     assert "--headless" in result.stderr and "xvfb-run -a gizmo-mujoco view" in result.stderr
 
 
+def test_a_missing_scene_file_is_named_with_a_hint_about_the_path(tmp_path: Path) -> None:
+    result = _run("view", "missing.xml", "--headless", cwd=tmp_path)
+    _assert_clean_failure(result, 1)
+    assert "missing.xml: No such file or directory" in result.stderr
+    assert "Check the path" in result.stderr and "GIZMO_CACHE_DIR" not in result.stderr
+
+
 def test_viewer_on_a_display_that_does_not_answer_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "scene.xml").write_text(scene_xml([ARM]))
     result = _run("view", "scene.xml", cwd=tmp_path, env={"DISPLAY": ":31999"})

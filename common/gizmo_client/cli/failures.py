@@ -176,6 +176,7 @@ def _exit_code(exc: errors.GizmoError) -> int:
 
 
 _OS_HINTS = {
+    errno.ENOENT: "Check the path: nothing by that name exists there.",
     errno.ENOSPC: "The disk is full: free some space, or point GIZMO_CACHE_DIR (or -o) elsewhere.",
     errno.EDQUOT: "The disk quota is used up: free some space, or point GIZMO_CACHE_DIR elsewhere.",
 }
